@@ -1,0 +1,240 @@
+"""The whole pygluster exception hierarchy, and nothing else.
+
+Every exception pygluster raises on purpose derives from :class:`GlusterError`.
+Messages are built from parameters so that each one names what failed: the URI,
+the server or brick, and the operation.
+
+    GlusterError
+    ├── URIError(ValueError)              bad gluster:// or json: URI
+    ├── VolfileError(ValueError)          volfile syntax or graph error, .lineno
+    ├── XdrError(ValueError)              out-of-range encode, garbage decode
+    ├── ProtocolError                     abstract (h11's shape)
+    │   ├── LocalProtocolError            the core was misused
+    │   └── RemoteProtocolError           the peer sent something we cannot accept
+    ├── RpcError                          server answered but did not run the call
+    │   ├── RpcDenied                     MSG_DENIED
+    │   └── RpcNotAccepted                accept_stat != SUCCESS
+    ├── MgmtError(OSError)                a glusterd/handshake call returned op_ret -1
+    ├── FopError(OSError)                 a file operation returned op_ret -1
+    └── TransportError                    socket-level failure
+        ├── ConnectionLost                peer closed, or the reader died
+        ├── ServersExhausted              every volfile server/address failed
+        └── RpcTimeout(TimeoutError)      a deadline expired
+
+    GlusterWarning(UserWarning)           something was accepted but changed
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+__all__ = [
+    "ConnectionLost",
+    "FopError",
+    "GlusterError",
+    "GlusterWarning",
+    "LocalProtocolError",
+    "MgmtError",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "RpcDenied",
+    "RpcError",
+    "RpcNotAccepted",
+    "RpcTimeout",
+    "ServersExhausted",
+    "TransportError",
+    "URIError",
+    "VolfileError",
+    "XdrError",
+]
+
+
+class GlusterError(Exception):
+    """Root of everything pygluster raises on purpose."""
+
+
+class URIError(GlusterError, ValueError):
+    """A gluster URI could not be parsed or is not allowed where it was used.
+
+    Attributes:
+        uri: the URI text as given.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, uri: str, reason: str) -> None:
+        self.uri = uri
+        self.reason = reason
+        super().__init__(f"invalid gluster URI {uri!r}: {reason}")
+
+
+class VolfileError(GlusterError, ValueError):
+    """A volfile is not valid volfile syntax, or its graph is inconsistent.
+
+    Attributes:
+        lineno: 1-based line of the offending token, or None when the error
+            concerns the file as a whole.
+    """
+
+    def __init__(self, message: str, lineno: int | None = None) -> None:
+        self.lineno = lineno
+        where = f"line {lineno}: " if lineno is not None else ""
+        super().__init__(f"volfile {where}{message}")
+
+
+class XdrError(GlusterError, ValueError):
+    """A value cannot be XDR-encoded, or bytes cannot be XDR-decoded."""
+
+
+class ProtocolError(GlusterError):
+    """Abstract: the RPC conversation went wrong. Never raised directly."""
+
+    def __init__(self, message: str) -> None:
+        if type(self) is ProtocolError:
+            raise TypeError("ProtocolError is abstract; raise a subclass")
+        super().__init__(message)
+
+
+class LocalProtocolError(ProtocolError):
+    """We tried to do something the protocol state does not allow.
+
+    For example sending on a connection already in the ERROR state, or
+    building a record larger than the peer accepts.
+    """
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent something we cannot accept.
+
+    A bad record mark, an oversized record, a reply to an xid we never sent,
+    or a reply body that does not decode. The connection cannot be trusted
+    afterwards.
+    """
+
+
+class RpcError(GlusterError):
+    """The server answered the call but did not execute it."""
+
+
+class RpcDenied(RpcError):
+    """The server replied MSG_DENIED (RFC 5531 reject_stat).
+
+    Attributes:
+        stat: RPC_MISMATCH (0) or AUTH_ERROR (1).
+        low, high: the supported RPC versions for RPC_MISMATCH.
+        auth_stat: the auth failure reason for AUTH_ERROR.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        stat: int,
+        low: int | None = None,
+        high: int | None = None,
+        auth_stat: int | None = None,
+    ) -> None:
+        self.stat = stat
+        self.low = low
+        self.high = high
+        self.auth_stat = auth_stat
+        super().__init__(message)
+
+
+class RpcNotAccepted(RpcError):
+    """The server replied MSG_ACCEPTED with an accept_stat other than SUCCESS.
+
+    Attributes:
+        accept_stat: PROG_UNAVAIL 1, PROG_MISMATCH 2, PROC_UNAVAIL 3,
+            GARBAGE_ARGS 4, SYSTEM_ERR 5.
+    """
+
+    def __init__(self, message: str, *, accept_stat: int) -> None:
+        self.accept_stat = accept_stat
+        super().__init__(message)
+
+
+def _errno_text(errno_value: int) -> str:
+    return os.strerror(errno_value) if errno_value > 0 else "unspecified error"
+
+
+class MgmtError(GlusterError, OSError):
+    """A management call (GETSPEC, PORTBYBRICK, SETVOLUME...) failed.
+
+    It is an ``OSError`` whose ``errno`` is the ``op_errno`` the server sent
+    (0 when the server gave none, as portmap does).
+
+    Attributes:
+        operation: e.g. ``"GETSPEC"``.
+        server: the peer that answered, e.g. ``"vm:24007"``.
+        detail: a human explanation added by the caller (what it means).
+    """
+
+    def __init__(
+        self, operation: str, server: str, errno_value: int, detail: str = ""
+    ) -> None:
+        text = _errno_text(errno_value)
+        message = f"{operation} on {server} failed: [Errno {errno_value}] {text}"
+        if detail:
+            message += f" ({detail})"
+        OSError.__init__(self, errno_value, message)
+        self.operation = operation
+        self.server = server
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class FopError(GlusterError, OSError):
+    """A file operation answered op_ret -1; ``errno`` is the brick's op_errno.
+
+    ``except OSError`` and ``e.errno == errno.ENOENT`` work as with os calls.
+
+    Attributes:
+        fop: the procedure name, e.g. ``"WRITE"``.
+        target: what it was applied to (path or gfid text).
+        brick: the brick that answered, ``host:/path``.
+    """
+
+    def __init__(self, fop: str, target: str, brick: str, errno_value: int) -> None:
+        text = _errno_text(errno_value)
+        message = f"{fop} on {target} at brick {brick} failed: [Errno {errno_value}] {text}"
+        OSError.__init__(self, errno_value, message)
+        self.fop = fop
+        self.target = target
+        self.brick = brick
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class TransportError(GlusterError):
+    """The byte stream to a server failed (connect, send or receive)."""
+
+
+class ConnectionLost(TransportError):
+    """The connection closed or broke while calls were outstanding."""
+
+
+class ServersExhausted(TransportError):
+    """Every server (and every address of each) was tried and none worked.
+
+    Attributes:
+        attempts: (what was tried, the error it gave), in the order tried.
+    """
+
+    def __init__(
+        self, what: str, attempts: Sequence[tuple[str, BaseException]]
+    ) -> None:
+        self.attempts = list(attempts)
+        lines = "; ".join(f"{target}: {error}" for target, error in self.attempts)
+        super().__init__(f"{what}: every server failed ({lines})")
+
+
+class RpcTimeout(TransportError, TimeoutError):
+    """A connect or call did not complete within its deadline."""
+
+
+class GlusterWarning(UserWarning):
+    """Input was accepted but not taken literally (e.g. ``gluster+rdma``)."""
