@@ -27,7 +27,10 @@ the server or brick, and the operation.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "ConnectionLost",
@@ -199,7 +202,9 @@ class FopError(GlusterError, OSError):
 
     def __init__(self, fop: str, target: str, brick: str, errno_value: int) -> None:
         text = _errno_text(errno_value)
-        message = f"{fop} on {target} at brick {brick} failed: [Errno {errno_value}] {text}"
+        message = (
+            f"{fop} on {target} at brick {brick} failed: [Errno {errno_value}] {text}"
+        )
         OSError.__init__(self, errno_value, message)
         self.fop = fop
         self.target = target
