@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import trio
 
 from pygluster import mgmt, volfile
-from pygluster.errors import MgmtError, ServersExhausted
+from pygluster.errors import MgmtError, ServersExhausted, TransportError
 from pygluster.rpc import glusterd
 from pygluster.rpc.client import TcpAddress, UnixAddress, open_rpc_client
 from pygluster.uri import GlusterURI
@@ -167,3 +169,37 @@ async def test_unix_socket_offers_no_portmap() -> None:
             await client.call(
                 glusterd.PORTBYBRICK, glusterd.PmapPortByBrickReq(brick="/x")
             )
+
+
+class _DualStackResolver(trio.abc.HostnameResolver):
+    """Resolves one test name to ::1 first, then 127.0.0.1 (A and AAAA)."""
+
+    NAME = "dual-stack.pygluster.test"
+
+    async def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002
+        if host not in (self.NAME, self.NAME.encode()):
+            raise socket.gaierror(socket.EAI_NONAME, "unknown test name")
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", int(port), 0, 0)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", int(port))),
+        ]
+
+    async def getnameinfo(self, sockaddr, flags):
+        raise NotImplementedError
+
+
+async def test_every_resolved_address_is_tried(host: str) -> None:
+    """glusterd listens on IPv4 only here, so ::1 is refused and 127.0.0.1 works."""
+    trio.socket.set_custom_hostname_resolver(_DualStackResolver())
+    uri = GlusterURI.parse(
+        f"gluster://{_DualStackResolver.NAME}/pyg_single", require_image=False
+    )
+    fetched = await mgmt.fetch_volfile(uri)
+    assert fetched.text.encode() == served_volfile("pyg_single")
+    bad = GlusterURI.parse(
+        f"gluster://{_DualStackResolver.NAME}:1/pyg_single", require_image=False
+    )
+    with pytest.raises(TransportError) as info:
+        await mgmt.fetch_volfile(bad)
+    assert "[::1]:1" in str(info.value)
+    assert "127.0.0.1:1" in str(info.value)
