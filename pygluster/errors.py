@@ -16,6 +16,7 @@ the server or brick, and the operation.
     │   └── RpcNotAccepted                accept_stat != SUCCESS
     ├── MgmtError(OSError)                a glusterd/handshake call returned op_ret -1
     ├── FopError(OSError)                 a file operation returned op_ret -1
+    ├── UnsupportedVolume                 the volume needs a translator we lack
     └── TransportError                    socket-level failure
         ├── ConnectionLost                peer closed, or the reader died
         ├── ServersExhausted              every volfile server/address failed
@@ -48,6 +49,7 @@ __all__ = [
     "ServersExhausted",
     "TransportError",
     "URIError",
+    "UnsupportedVolume",
     "VolfileError",
     "XdrError",
 ]
@@ -212,6 +214,30 @@ class FopError(GlusterError, OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+class UnsupportedVolume(GlusterError):
+    """The volume's client graph has a translator pygluster cannot run safely.
+
+    Raised at open, before any I/O, for translators that decide what lands on
+    disk (replicate, disperse, shard, ...) and are not implemented yet: a
+    client that skipped them would read or write the wrong bytes.
+
+    Attributes:
+        volume: the volume name.
+        xlator: the translator's name in the volfile.
+        xlator_type: its type, e.g. ``cluster/disperse``.
+    """
+
+    def __init__(self, volume: str, xlator: str, xlator_type: str) -> None:
+        self.volume = volume
+        self.xlator = xlator
+        self.xlator_type = xlator_type
+        super().__init__(
+            f"volume {volume!r} uses translator {xlator!r} ({xlator_type}), which "
+            "pygluster does not implement yet; refusing to open it rather than "
+            "read or write the wrong bytes"
+        )
 
 
 class TransportError(GlusterError):
