@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
+from pygluster._concurrency import background_nursery
 from pygluster.errors import (
     ConnectionLost,
     ProtocolError,
@@ -460,22 +461,9 @@ async def client_over_stream(
         call_timeout=call_timeout,
         max_record_size=max_record_size,
     )
-    body_error: BaseException | None = None
-    async with trio.open_nursery() as nursery:
+    async with background_nursery() as nursery:
         nursery.start_soon(client._reader_task)
         try:
             yield client
-        except trio.Cancelled:
-            raise
-        except BaseException as exc:
-            # Re-raised below, outside the nursery, so that callers see the
-            # caller's own exception rather than an ExceptionGroup around it.
-            body_error = exc
         finally:
             await client.aclose()
-            nursery.cancel_scope.cancel()
-    if body_error is not None:
-        try:
-            raise body_error
-        finally:
-            body_error = None  # break the frame <-> exception cycle

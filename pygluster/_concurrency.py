@@ -1,0 +1,78 @@
+"""Small structured-concurrency helpers shared by the trio layers.
+
+trio wraps every exception leaving a nursery in an ``ExceptionGroup``. Callers
+of pygluster should see the ``FopError`` or ``TransportError`` that happened,
+not a group around it, so the two helpers here unwrap on purpose.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+import trio
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
+__all__ = ["background_nursery", "run_all"]
+
+log = logging.getLogger("pygluster")
+
+T = TypeVar("T")
+
+
+async def run_all(calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run the calls concurrently; return their results in order.
+
+    If any fails, the others are cancelled and the first failure (in time) is
+    raised as itself; later ones are logged. Cancellation is never swallowed.
+    """
+    jobs = list(calls)
+    results: list[T | None] = [None] * len(jobs)
+    errors: list[Exception] = []
+
+    async def one(
+        index: int, call: Callable[[], Awaitable[T]], scope: trio.CancelScope
+    ) -> None:
+        try:
+            results[index] = await call()
+        except Exception as exc:
+            errors.append(exc)
+            scope.cancel()
+
+    if len(jobs) == 1:
+        return [await jobs[0]()]
+    async with trio.open_nursery() as nursery:
+        for index, call in enumerate(jobs):
+            nursery.start_soon(one, index, call, nursery.cancel_scope)
+    if errors:
+        for extra in errors[1:]:
+            log.debug("also failed: %s", extra)
+        raise errors[0]
+    return results  # type: ignore[return-value]  # every slot was filled
+
+
+@asynccontextmanager
+async def background_nursery() -> AsyncIterator[trio.Nursery]:
+    """A nursery for background tasks that end when the body ends.
+
+    The body's own exception propagates as itself (not in a group); the
+    background tasks are cancelled when the body finishes either way.
+    """
+    body_error: BaseException | None = None
+    async with trio.open_nursery() as nursery:
+        try:
+            yield nursery
+        except trio.Cancelled:
+            raise
+        except BaseException as exc:
+            body_error = exc
+        finally:
+            nursery.cancel_scope.cancel()
+    if body_error is not None:
+        try:
+            raise body_error
+        finally:
+            body_error = None  # break the frame <-> exception reference cycle

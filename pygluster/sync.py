@@ -1,0 +1,307 @@
+"""The blocking API: the same block device, for code that does not use trio.
+
+:func:`open` starts a :class:`~pygluster._portal.Portal` (trio in a helper
+thread), enters :func:`~pygluster.blockdev.open_async` inside it and returns a
+:class:`BlockDevice` whose methods forward to the async device through
+``trio.from_thread``. No logic is duplicated: every method is the async one.
+A ``timeout`` (seconds) bounds each call, since sync callers have no cancel
+scopes; it raises :class:`~pygluster.errors.RpcTimeout`.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any, Self
+
+from pygluster._portal import Portal
+from pygluster.blockdev import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_MAX_IN_FLIGHT,
+    AsyncBlockDevice,
+    Extent,
+    Mode,
+    Preallocation,
+    StatVFS,
+    create_async,
+    open_async,
+)
+from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+    from types import TracebackType
+
+    from pygluster._types import BytesLike
+    from pygluster.rpc.fops import GfxIattx
+    from pygluster.rpc.sunrpc import Credentials
+    from pygluster.uri import GlusterURI
+
+__all__ = ["BlockDevice", "create", "open"]
+
+
+class BlockDevice:
+    """An open image, blocking API. Made by :func:`open`; close it when done.
+
+    Methods mirror :class:`~pygluster.blockdev.AsyncBlockDevice`.
+    """
+
+    def __init__(
+        self, portal: Portal, device: AsyncBlockDevice, timeout: float | None
+    ) -> None:
+        self._portal = portal
+        self._device = device
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<BlockDevice {self.uri}>"
+
+    @property
+    def uri(self) -> GlusterURI:
+        """The image's URI."""
+        return self._device.uri
+
+    @property
+    def path(self) -> str:
+        """The image's path inside the volume."""
+        return self._device.path
+
+    @property
+    def gfid(self) -> bytes:
+        """The image's gfid."""
+        return self._device.gfid
+
+    @property
+    def writable(self) -> bool:
+        """False when opened read-only."""
+        return self._device.writable
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return not self._portal.running
+
+    def _call(self, afn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        what = f"{afn.__name__} on {self._device.uri}"
+        return self._portal.call(afn, *args, timeout=self.timeout, what=what)
+
+    def stat(self) -> GfxIattx:
+        """The image's attributes."""
+        result: GfxIattx = self._call(self._device.stat)
+        return result
+
+    def size(self) -> int:
+        """The image's size in bytes."""
+        result: int = self._call(self._device.size)
+        return result
+
+    def statvfs(self) -> StatVFS:
+        """The volume's statistics, like ``os.statvfs``."""
+        result: StatVFS = self._call(self._device.statvfs)
+        return result
+
+    def pread(self, n: int, offset: int) -> bytes:
+        """Read up to ``n`` bytes at ``offset`` (short at end of file)."""
+        result: bytes = self._call(self._device.pread, n, offset)
+        return result
+
+    def readinto(self, buffer: BytesLike, offset: int) -> int:
+        """Read into ``buffer`` from ``offset``; return the bytes read."""
+        result: int = self._call(self._device.readinto, buffer, offset)
+        return result
+
+    def preadv(self, buffers: Sequence[BytesLike], offset: int) -> int:
+        """Read into several buffers in order, like ``os.preadv``."""
+        result: int = self._call(self._device.preadv, buffers, offset)
+        return result
+
+    def pwrite(self, data: BytesLike, offset: int) -> int:
+        """Write all of ``data`` at ``offset``."""
+        result: int = self._call(self._device.pwrite, data, offset)
+        return result
+
+    def pwritev(self, buffers: Sequence[BytesLike], offset: int) -> int:
+        """Write several buffers in order, like ``os.pwritev``."""
+        result: int = self._call(self._device.pwritev, buffers, offset)
+        return result
+
+    def flush(self) -> None:
+        """Make everything written durable on the bricks (FSYNC)."""
+        self._call(self._device.flush)
+
+    def truncate(self, size: int, preallocation: Preallocation = "off") -> None:
+        """Resize the image (see AsyncBlockDevice.truncate)."""
+        self._call(self._device.truncate, size, preallocation)
+
+    def discard(self, offset: int, n: int) -> None:
+        """Deallocate a range; it reads back as zeros."""
+        self._call(self._device.discard, offset, n)
+
+    def write_zeroes(self, offset: int, n: int) -> None:
+        """Write zeros over a range."""
+        self._call(self._device.write_zeroes, offset, n)
+
+    def extents(self, offset: int = 0, n: int | None = None) -> list[Extent]:
+        """Data and hole runs, like ``qemu-img map``."""
+        result: list[Extent] = self._call(self._device.extents, offset, n)
+        return result
+
+    def as_file(self) -> RawImageIO:
+        """A seekable ``io.RawIOBase`` view (for ``shutil.copyfileobj`` etc.)."""
+        return RawImageIO(self)
+
+    def close(self) -> None:
+        """Close the image and stop the helper thread. Idempotent."""
+        self._portal.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class RawImageIO(io.RawIOBase):
+    """A file-like view of a :class:`BlockDevice` with its own position."""
+
+    def __init__(self, device: BlockDevice) -> None:
+        super().__init__()
+        self._device = device
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return self._device.writable
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._device.readinto(buffer, self._position)
+        self._position += count
+        return count
+
+    def write(self, data: Any) -> int:
+        count = self._device.pwrite(data, self._position)
+        self._position += count
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            position = offset
+        elif whence == io.SEEK_CUR:
+            position = self._position + offset
+        elif whence == io.SEEK_END:
+            position = self._device.size() + offset
+        else:
+            raise ValueError(f"invalid whence {whence}")
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        self._position = position
+        return position
+
+    def tell(self) -> int:
+        return self._position
+
+    def truncate(self, size: int | None = None) -> int:
+        new_size = self._position if size is None else size
+        self._device.truncate(new_size)
+        return new_size
+
+    def flush(self) -> None:
+        if not self.closed and self._device.writable and not self._device.closed:
+            self._device.flush()
+
+
+def open(  # noqa: A001 - mirrors builtins.open on purpose
+    uri: GlusterURI | str,
+    mode: Mode = "r",
+    *,
+    timeout: float | None = None,
+    credentials: Credentials | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+) -> BlockDevice:
+    """Open an existing image (blocking API); see :func:`pygluster.open_async`.
+
+    Args:
+        timeout: seconds each later call may take (None = no limit).
+
+    Raises:
+        RuntimeError: called from inside trio (use ``open_async``).
+    """
+    portal = Portal()
+    portal.start()
+    try:
+        device = portal.enter(
+            open_async(
+                uri,
+                mode,
+                credentials=credentials,
+                connect_timeout=connect_timeout,
+                chunk_size=chunk_size,
+                max_in_flight=max_in_flight,
+            )
+        )
+    except BaseException:
+        portal.close()
+        raise
+    return BlockDevice(portal, device, timeout)
+
+
+def create(
+    uri: GlusterURI | str,
+    size: int,
+    *,
+    preallocation: Preallocation = "off",
+    exist_ok: bool = False,
+    parents: bool = False,
+    credentials: Credentials | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    timeout: float | None = None,
+) -> None:
+    """Create an image (blocking API); see :func:`pygluster.create_async`."""
+    portal = Portal()
+    portal.start()
+    try:
+        portal.call(
+            _create,
+            uri,
+            size,
+            preallocation,
+            exist_ok,
+            parents,
+            credentials,
+            connect_timeout,
+            timeout=timeout,
+            what=f"create {uri}",
+        )
+    finally:
+        portal.close()
+
+
+async def _create(
+    uri: GlusterURI | str,
+    size: int,
+    preallocation: Preallocation,
+    exist_ok: bool,
+    parents: bool,
+    credentials: Credentials | None,
+    connect_timeout: float | None,
+) -> None:
+    await create_async(
+        uri,
+        size,
+        preallocation=preallocation,
+        exist_ok=exist_ok,
+        parents=parents,
+        credentials=credentials,
+        connect_timeout=connect_timeout,
+    )

@@ -1,0 +1,548 @@
+"""``protocol/client``: one brick, over one RPC connection.
+
+The leaf of every client graph. :meth:`ClientXlator.start` does what gfapi's
+``client-handshake.c`` does: portmap (unless the volfile pins
+``remote-port``), connect, DUMP (the brick must offer fops v400), then
+SETVOLUME with a fresh ``process-uuid``; after that every fop is one RPC
+(program 1298437 v400) with an AUTH_GLUSTERFS_v3 credential whose ctime
+fields let the brick's utime feature stamp mtime/ctime as gfapi would
+(gluster-protocol.md §8.6).
+
+Remote fds live in ``Fd.ctx[self]``; they are per connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from pygluster._version import __version__
+from pygluster.errors import FopError, GlusterError, MgmtError
+from pygluster.mgmt import port_by_brick
+from pygluster.rpc import fops, glusterd
+from pygluster.rpc.client import TcpAddress, open_rpc_client
+from pygluster.rpc.fops import DictValue
+from pygluster.rpc.programs import ProgramNumber
+from pygluster.rpc.sunrpc import Credentials
+from pygluster.xlators.base import Fd, Loc, Xlator
+
+if TYPE_CHECKING:
+    from pygluster.rpc.client import RpcClient
+    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.programs import Procedure
+    from pygluster.volfile import Brick
+
+__all__ = ["ClientXlator"]
+
+log = logging.getLogger("pygluster.client")
+
+#: gluster's frame-timeout default (rpc-clnt.c): a call unanswered this long
+#: is failed. The volfile may override it.
+DEFAULT_FRAME_TIMEOUT = 1800.0
+#: GD_OP_VERSION_MAX of glusterfs 10, sent as our op-version in SETVOLUME.
+_OP_VERSION = "100000"
+
+
+class ClientXlator(Xlator):
+    """The ``protocol/client`` translator: fops on one brick.
+
+    Args:
+        name: the xlator name in the volfile (``pyg_dist-client-0``).
+        brick: where the brick is, from the volfile.
+        options: the xlator's volfile options (username/password, ...).
+        volume: the volume name (SETVOLUME's volfile-key).
+        credentials: identity for fops.
+        nursery: where the connection's task runs (it owns the socket and
+            the RPC reader, and ends at :meth:`stop`).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        brick: Brick,
+        options: dict[str, str],
+        *,
+        volume: str,
+        credentials: Credentials,
+        nursery: trio.Nursery,
+        connect_timeout: float | None,
+    ) -> None:
+        super().__init__(name, [])
+        self.brick = brick
+        self.options = options
+        self.volume = volume
+        self.credentials = credentials
+        self._nursery = nursery
+        self._closing = trio.Event()
+        self._connect_timeout = connect_timeout
+        self._rpc: RpcClient | None = None
+        # RELEASE goes out as pid 0 with a zero lock owner, like gfapi (§8.3).
+        self._release_credentials = Credentials(
+            pid=0,
+            uid=credentials.uid,
+            gid=credentials.gid,
+            groups=credentials.groups,
+            lk_owner=b"\0\0\0\0",
+        )
+        self.port: int | None = None
+
+    def __str__(self) -> str:
+        return str(self.brick)
+
+    @property
+    def rpc(self) -> RpcClient:
+        """The connection to the brick (after :meth:`start`)."""
+        assert self._rpc is not None, f"{self.name} used before start()"
+        return self._rpc
+
+    # --- handshake -----------------------------------------------------------
+
+    async def start(self) -> None:
+        """Portmap, connect, DUMP and SETVOLUME.
+
+        Raises:
+            MgmtError: portmap or SETVOLUME refused (the message says why).
+            TransportError: the brick could not be reached.
+        """
+        port = self.brick.port
+        if port is None:
+            port = await port_by_brick(
+                self.brick.host,
+                self.brick.path,
+                connect_timeout=self._connect_timeout,
+            )
+        self.port = port
+        self._rpc = await self._nursery.start(self._connection_task, port)
+        dump = await self._rpc.call(
+            glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
+        )
+        offered = {(p.prognum, p.progver) for p in dump.prog}
+        if (ProgramNumber.GLUSTER_FOP, fops.FOP_PROGRAM.version) not in offered:
+            raise MgmtError(
+                "DUMP",
+                str(self.brick),
+                errno.EPROTONOSUPPORT,
+                "the brick does not offer GlusterFS fops v400 (glusterfs >= 4 needed)",
+            )
+        await self._setvolume()
+        log.info("%s: connected to brick %s (port %d)", self.name, self.brick, port)
+
+    async def _connection_task(
+        self, port: int, *, task_status: trio.TaskStatus[RpcClient]
+    ) -> None:
+        # The connection lives in its own task so that its nursery (the RPC
+        # reader) is opened and closed by one task, as trio requires.
+        frame_timeout = float(self.options.get("frame-timeout", DEFAULT_FRAME_TIMEOUT))
+        async with open_rpc_client(
+            TcpAddress(self.brick.host, port),
+            credentials=self.credentials,
+            connect_timeout=self._connect_timeout,
+            call_timeout=frame_timeout,
+        ) as rpc:
+            task_status.started(rpc)
+            await self._closing.wait()
+
+    async def stop(self) -> None:
+        """Close the brick connection (its task ends)."""
+        self._closing.set()
+        if self._rpc is not None:
+            await self._rpc.aclose()
+
+    def _setvolume_dict(self) -> dict[str, bytes]:
+        # Keys as gfapi 10.3 sends them (gluster-protocol.md §5.4); the server
+        # requires process-uuid, fops-version (the program *number*) and
+        # remote-subvolume. A fresh uuid per connection keeps the brick from
+        # mixing our locks and fds with an earlier connection's.
+        process_uuid = (
+            f"CTX_ID:{uuid.uuid4()}-GRAPH_ID:0-PID:{os.getpid()}"
+            f"-HOST:{socket.gethostname()}-PC_NAME:{self.name}-RECON_NO:-0"
+        )
+        values: dict[str, str | int] = {
+            "process-uuid": process_uuid,
+            "fops-version": int(ProgramNumber.GLUSTER_FOP),
+            "remote-subvolume": self.brick.path,
+            "volfile-key": self.volume,
+            "opversion": _OP_VERSION,
+            "clnt-lk-version": 1,
+            "volfile-checksum": 0,
+            "client-version": f"pygluster-{__version__}",
+            "process-name": "pygluster",
+            "transport-type": "socket",
+            "transport.address-family": self.brick.address_family,
+        }
+        for key in ("username", "password", "ping-timeout"):
+            if key in self.options:
+                values[key] = self.options[key]
+        return glusterd.str_dict(values)
+
+    async def _setvolume(self) -> None:
+        reply = await self.rpc.call(
+            glusterd.SETVOLUME,
+            glusterd.GfSetvolumeReq(dict=self._setvolume_dict()),
+            cred=self.credentials.auth_v3(),
+        )
+        message = glusterd.dict_str(reply.dict, "ERROR") or ""
+        if reply.op_ret < 0:
+            hint = message or "no reason given"
+            if reply.op_errno == errno.EACCES:
+                hint += " (auth.allow / auth.login refused this client)"
+            raise MgmtError("SETVOLUME", str(self.brick), reply.op_errno, hint)
+        if glusterd.dict_str(reply.dict, "child_up") == "0":
+            raise MgmtError(
+                "SETVOLUME",
+                str(self.brick),
+                errno.ENOTCONN,
+                "the brick's storage is not up yet (child_up=0); retry shortly",
+            )
+
+    # --- fop plumbing ----------------------------------------------------------
+
+    async def _fop(
+        self,
+        procedure: Procedure[Any, Any],
+        args: Any,
+        target: str,
+        *,
+        payload: bytes | memoryview = b"",
+        release: bool = False,
+    ) -> Any:
+        flags = fops.CTIME_FLAGS.get(procedure.name, 0)
+        if release:
+            cred = self._release_credentials.auth_v3()
+        else:
+            # The brick stamps the flagged times with our clock (utime, §8.6).
+            cred = self.credentials.auth_v3(flags, time.time_ns() if flags else 0)
+        reply = await self.rpc.call_reply(procedure, args, cred=cred, payload=payload)
+        result: Any = reply.result
+        if result.op_ret < 0:
+            raise FopError(procedure.name, target, str(self.brick), result.op_errno)
+        if procedure.reply_payload:
+            return result, reply.payload
+        return result
+
+    def _remote_fd(self, fd: Fd) -> int:
+        remote = fd.ctx.get(self)
+        if remote is None:
+            raise FopError("fd", fd.loc.path, str(self.brick), errno.EBADF)
+        assert isinstance(remote, int)
+        return remote
+
+    # --- entries ----------------------------------------------------------------
+
+    async def lookup(self, loc: Loc, xdata: Xdata = None) -> tuple[GfxIattx, Xdata]:
+        if loc.name:
+            # A named lookup: parent gfid + name. gfapi adds a fresh gfid-req,
+            # which the brick uses to heal an entry that lacks a gfid (§8.1).
+            assert loc.parent is not None
+            request = dict(xdata or {})
+            request.setdefault("gfid-req", DictValue.gfuuid(uuid.uuid4().bytes))
+            args = fops.GfxLookupReq(
+                gfid=loc.gfid or fops.NULL_GFID,
+                pargfid=loc.parent,
+                flags=0,
+                bname=loc.name,
+                xdata=request,
+            )
+        else:
+            assert loc.gfid is not None
+            args = fops.GfxLookupReq(
+                gfid=loc.gfid, pargfid=fops.NULL_GFID, flags=0, bname="", xdata=xdata
+            )
+        reply = await self._fop(fops.LOOKUP, args, loc.path)
+        return reply.prestat, reply.xdata
+
+    async def create(
+        self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
+    ) -> tuple[Fd, GfxIattx]:
+        assert loc.parent is not None
+        reply = await self._fop(
+            fops.CREATE,
+            fops.GfxCreateReq(
+                pargfid=loc.parent,
+                flags=flags,
+                mode=mode,
+                umask=umask,
+                bname=loc.name,
+                xdata={"gfid-req": DictValue.gfuuid(gfid)},
+            ),
+            loc.path,
+        )
+        fd = Fd(loc.with_gfid(reply.stat.ia_gfid), flags)
+        fd.ctx[self] = reply.fd
+        return fd, reply.stat
+
+    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
+        assert loc.parent is not None
+        reply = await self._fop(
+            fops.MKDIR,
+            fops.GfxMkdirReq(
+                pargfid=loc.parent,
+                mode=mode,
+                umask=umask,
+                bname=loc.name,
+                xdata={"gfid-req": DictValue.gfuuid(gfid)},
+            ),
+            loc.path,
+        )
+        stat: GfxIattx = reply.stat
+        return stat
+
+    async def unlink(self, loc: Loc) -> None:
+        assert loc.parent is not None
+        await self._fop(
+            fops.UNLINK,
+            fops.GfxUnlinkReq(pargfid=loc.parent, bname=loc.name, xflags=0, xdata=None),
+            loc.path,
+        )
+
+    async def rmdir(self, loc: Loc) -> None:
+        assert loc.parent is not None
+        await self._fop(
+            fops.RMDIR,
+            fops.GfxRmdirReq(pargfid=loc.parent, xflags=0, bname=loc.name, xdata=None),
+            loc.path,
+        )
+
+    async def statfs(self, loc: Loc) -> GfStatfs:
+        reply = await self._fop(
+            fops.STATFS,
+            fops.GfxStatfsReq(gfid=loc.gfid or fops.ROOT_GFID, xdata=None),
+            loc.path,
+        )
+        statfs: GfStatfs = reply.statfs
+        return statfs
+
+    async def getxattr(self, loc: Loc, name: str) -> Xdata:
+        """GETXATTR one named xattr; the reply dict maps it to its PTR value."""
+        assert loc.gfid is not None
+        reply = await self._fop(
+            fops.GETXATTR,
+            fops.GfxGetxattrReq(gfid=loc.gfid, namelen=1, name=name, xdata=None),
+            f"{loc.path} ({name})",
+        )
+        values: Xdata = reply.dict
+        return values
+
+    async def setxattr(
+        self, loc: Loc, values: dict[str, DictValue], flags: int = 0
+    ) -> None:
+        """SETXATTR ``values`` on ``loc`` (use PTR values for exact bytes, §4.2)."""
+        assert loc.gfid is not None
+        await self._fop(
+            fops.SETXATTR,
+            fops.GfxSetxattrReq(gfid=loc.gfid, flags=flags, dict=values, xdata=None),
+            loc.path,
+        )
+
+    async def inodelk(self, loc: Loc, domain: str, cmd: int, lock_type: int) -> None:
+        """INODELK on the whole of ``loc``'s inode in lock ``domain``.
+
+        The lock is owned by our credential's lk_owner on this connection
+        (§8.4); the flock's own owner field is overwritten by the brick.
+        """
+        assert loc.gfid is not None
+        flock = fops.GfProtoFlock(
+            type=lock_type,
+            whence=0,
+            start=0,
+            len=0,
+            pid=self.credentials.pid,
+            lk_owner=self.credentials.lk_owner,
+        )
+        await self._fop(
+            fops.INODELK,
+            fops.GfxInodelkReq(
+                gfid=loc.gfid,
+                cmd=cmd,
+                type=lock_type,
+                flock=flock,
+                volume=domain,
+                xdata=None,
+            ),
+            f"{loc.path} (lock domain {domain})",
+        )
+
+    # --- open files ---------------------------------------------------------------
+
+    async def open(self, loc: Loc, flags: int) -> Fd:
+        assert loc.gfid is not None
+        reply = await self._fop(
+            fops.OPEN, fops.GfxOpenReq(gfid=loc.gfid, flags=flags, xdata=None), loc.path
+        )
+        fd = Fd(loc, flags)
+        fd.ctx[self] = reply.fd
+        return fd
+
+    def adopt(self, fd: Fd, remote_fd: int) -> None:
+        """Record this brick's remote fd for ``fd`` (used by cluster xlators)."""
+        fd.ctx[self] = remote_fd
+
+    async def open_into(self, fd: Fd) -> None:
+        """Open ``fd``'s file on this brick too, recording the remote fd."""
+        reply = await self._fop(
+            fops.OPEN,
+            fops.GfxOpenReq(gfid=fd.gfid, flags=fd.flags, xdata=None),
+            fd.loc.path,
+        )
+        fd.ctx[self] = reply.fd
+
+    async def readv(
+        self, fd: Fd, offset: int, size: int
+    ) -> tuple[memoryview, GfxIattx]:
+        reply, payload = await self._fop(
+            fops.READ,
+            fops.GfxReadReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                offset=offset,
+                size=size,
+                flag=0,
+                xdata=None,
+            ),
+            fd.loc.path,
+        )
+        # gfx_read_rsp.size is the byte count that follows (§7); a reply
+        # carrying fewer bytes than it claims is a broken brick.
+        if len(payload) < reply.size or reply.size != reply.op_ret:
+            raise FopError("READ", fd.loc.path, str(self.brick), errno.EIO)
+        return payload[: reply.size], reply.stat
+
+    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
+        reply = await self._fop(
+            fops.WRITE,
+            fops.GfxWriteReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                offset=offset,
+                size=len(data),
+                flag=0,
+                xdata=None,
+            ),
+            fd.loc.path,
+            payload=data,
+        )
+        if reply.op_ret != len(data):
+            # A short write is not an error on the wire, but a block device
+            # must not pretend it wrote what it did not.
+            raise FopError("WRITE", fd.loc.path, str(self.brick), errno.EIO)
+        poststat: GfxIattx = reply.poststat
+        return poststat
+
+    async def fstat(self, fd: Fd) -> GfxIattx:
+        reply = await self._fop(
+            fops.FSTAT,
+            fops.GfxFstatReq(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=None),
+            fd.loc.path,
+        )
+        stat: GfxIattx = reply.stat
+        return stat
+
+    async def flush(self, fd: Fd) -> None:
+        await self._fop(
+            fops.FLUSH,
+            fops.GfxFlushReq(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=None),
+            fd.loc.path,
+        )
+
+    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+        await self._fop(
+            fops.FSYNC,
+            fops.GfxFsyncReq(
+                gfid=fd.gfid, fd=self._remote_fd(fd), data=int(datasync), xdata=None
+            ),
+            fd.loc.path,
+        )
+
+    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+        reply = await self._fop(
+            fops.FTRUNCATE,
+            fops.GfxFtruncateReq(
+                gfid=fd.gfid, fd=self._remote_fd(fd), offset=size, xdata=None
+            ),
+            fd.loc.path,
+        )
+        poststat: GfxIattx = reply.poststat
+        return poststat
+
+    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+        reply = await self._fop(
+            fops.FALLOCATE,
+            fops.GfxFallocateReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                flags=mode,
+                offset=offset,
+                size=length,
+                xdata=None,
+            ),
+            fd.loc.path,
+        )
+        poststat: GfxIattx = reply.poststat
+        return poststat
+
+    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        reply = await self._fop(
+            fops.DISCARD,
+            fops.GfxDiscardReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                offset=offset,
+                size=length,
+                xdata=None,
+            ),
+            fd.loc.path,
+        )
+        poststat: GfxIattx = reply.poststat
+        return poststat
+
+    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        reply = await self._fop(
+            fops.ZEROFILL,
+            fops.GfxZerofillReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                offset=offset,
+                size=length,
+                xdata=None,
+            ),
+            fd.loc.path,
+        )
+        poststat: GfxIattx = reply.poststat
+        return poststat
+
+    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+        reply = await self._fop(
+            fops.SEEK,
+            fops.GfxSeekReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                offset=offset,
+                what=what,
+                xdata=None,
+            ),
+            fd.loc.path,
+        )
+        position: int = reply.offset
+        return position
+
+    async def release(self, fd: Fd) -> None:
+        remote = fd.ctx.pop(self, None)
+        if remote is None or self._rpc is None or self._rpc.is_closed:
+            return
+        # gfapi sends RELEASE with pid 0, a zero lock owner and an empty (not
+        # NULL) dict, and does not even read the reply (§8.3).
+        with contextlib.suppress(GlusterError):
+            await self._fop(
+                fops.RELEASE,
+                fops.GfxReleaseReq(gfid=fd.gfid, fd=remote, xdata={}),
+                fd.loc.path,
+                release=True,
+            )

@@ -1,0 +1,507 @@
+"""``cluster/distribute`` (DHT): which child holds a name, and keeping it so.
+
+Every directory has, on each child, a ``trusted.glusterfs.dht`` xattr giving
+that child a range of the 32-bit hash space; a file lives on the child whose
+range holds the hash of its name (topology.md §2). This translator:
+
+* learns a directory's layout by LOOKUP on every child, asking for the xattr
+  (§2.5), and caches it per directory gfid;
+* looks a file up on its hashed child, follows linkto files to the child that
+  holds the data, and falls back to asking every child (§2.6);
+* creates files on the hashed child, so they sit where libgfapi would put them
+  (§2.7), and directories on every child with the same gfid, writing their
+  layout as gluster's self-heal would (§2.4);
+* heals a directory that has no layout yet (a fresh volume's root, §2.3)
+  under the ``dht.layout.heal`` inode lock, so that racing clients agree.
+
+Open files are bound to the child that holds them (``Fd.ctx[self]``).
+Not implemented (documented limits): min-free-disk placement (files always go
+to the hashed child), rebalance/migration phases (§2.8), and the
+``NAME@dht:child`` debug override.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import math
+import stat as stat_module
+import struct
+from typing import TYPE_CHECKING, TypeVar
+
+import trio
+
+from pygluster.errors import FopError
+from pygluster.rpc import fops
+from pygluster.rpc.fops import DictValue
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_dir
+from pygluster.xlators.dht_layout import (
+    DEFAULT_RSYNC_HASH_REGEX,
+    Layout,
+    dm_hash,
+    hash_name,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+
+__all__ = ["DistributeXlator", "new_layout"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("pygluster.dht")
+
+LAYOUT_XATTR = "trusted.glusterfs.dht"
+LINKTO_XATTR = "trusted.glusterfs.dht.linkto"
+#: Inode-lock domain of layout heals (dht-common.h DHT_LAYOUT_HEAL_DOMAIN).
+HEAL_DOMAIN = "dht.layout.heal"
+#: Commit hash of a layout nobody vouches for (DHT_LAYOUT_HASH_INVALID): a
+#: miss then always triggers a lookup on every child, the safe choice.
+_COMMIT_INVALID = 1
+_HASH_TYPE_DM = 0
+_LAYOUT = struct.Struct(">IIII")
+
+
+def _is_linkto(iatt: GfxIattx, xdata: Xdata) -> bool:
+    # dht-common.h IS_DHT_LINKFILE_MODE: a regular file whose permission bits
+    # are exactly the sticky bit, carrying the linkto xattr (§2.6 step 3b).
+    return (
+        stat_module.S_ISREG(iatt.mode)
+        and stat_module.S_IMODE(iatt.mode) == stat_module.S_ISVTX
+        and xdata is not None
+        and LINKTO_XATTR in xdata
+    )
+
+
+def new_layout(
+    child_names: Sequence[str], dir_path: str, weights: Sequence[int] | None = None
+) -> list[bytes]:
+    """The ``trusted.glusterfs.dht`` value for each child of a new directory.
+
+    As gluster's self-heal assigns ranges (dht-selfheal.c, topology.md §2.4):
+    children sorted by name with strcmp, chunk = 0xffffffff / total weight,
+    the walk starts at ``dm_hash(dir_path) % count``, and the last range
+    assigned ends at 0xffffffff.
+
+    Args:
+        child_names: the children's xlator names, in volfile order.
+        dir_path: the directory's path from the volume root ("/" or "/vms").
+        weights: per child (volfile order), e.g. brick size in MiB; None = equal.
+
+    Returns:
+        The 16-byte value for each child, in volfile order.
+    """
+    count = len(child_names)
+    weight_of = list(weights) if weights is not None else [1] * count
+    order = sorted(range(count), key=lambda i: child_names[i].encode())
+    chunk = 0xFFFF_FFFF / sum(weight_of[i] for i in order)
+    first = dm_hash(dir_path.encode("utf-8", "surrogateescape")) % count
+    values: list[bytes] = [b""] * count
+    start = 0
+    for step in range(count):
+        child = order[(first + step) % count]
+        size = int(chunk * weight_of[child]) & 0xFFFF_FFFF
+        stop = 0xFFFF_FFFF if step == count - 1 else (start + size - 1) & 0xFFFF_FFFF
+        values[child] = _LAYOUT.pack(_COMMIT_INVALID, _HASH_TYPE_DM, start, stop)
+        start = (start + size) & 0xFFFF_FFFF
+    return values
+
+
+class DistributeXlator(Xlator):
+    """The ``cluster/distribute`` translator over its children."""
+
+    def __init__(
+        self, name: str, children: list[Xlator], options: dict[str, str]
+    ) -> None:
+        super().__init__(name, children)
+        self.options = options
+        self._rsync_regex = options.get("rsync-hash-regex", DEFAULT_RSYNC_HASH_REGEX)
+        self._extra_regex = options.get("extra-hash-regex")
+        self._lookup_unhashed = options.get("lookup-unhashed", "on") not in (
+            "off",
+            "no",
+            "false",
+            "disable",
+        )
+        self._layouts: dict[bytes, Layout] = {}
+        # gfid of a file -> index of the child that holds its data.
+        self._cached: dict[bytes, int] = {}
+        self._dirs: set[bytes] = {fops.ROOT_GFID}
+
+    # --- helpers ---------------------------------------------------------------
+
+    def _hash(self, name: str) -> int:
+        return hash_name(
+            name,
+            rsync_hash_regex=self._rsync_regex,
+            extra_hash_regex=self._extra_regex,
+        )
+
+    async def _on_all(
+        self, call: Callable[[Xlator], Awaitable[T]]
+    ) -> list[T | FopError]:
+        """Run ``call`` on every child concurrently; collect results or errors."""
+        results: list[T | FopError] = [
+            FopError("?", "?", child.name, errno.EIO) for child in self.children
+        ]
+
+        async def one(index: int, child: Xlator) -> None:
+            try:
+                results[index] = await call(child)
+            except FopError as exc:
+                results[index] = exc
+
+        async with trio.open_nursery() as nursery:
+            for index, child in enumerate(self.children):
+                nursery.start_soon(one, index, child)
+        return results
+
+    def _child_index(self, name: str) -> int | None:
+        for index, child in enumerate(self.children):
+            if child.name == name:
+                return index
+        return None
+
+    # --- layouts ------------------------------------------------------------------
+
+    async def _layout_of(self, dir_loc: Loc) -> Layout:
+        assert dir_loc.gfid is not None
+        if len(self.children) == 1:
+            # One child: gluster writes no layout; everything maps to it (§2.3).
+            return Layout.single()
+        cached = self._layouts.get(dir_loc.gfid)
+        if cached is not None:
+            return cached
+        layout = await self._read_layout(dir_loc)
+        if not layout.is_complete:
+            layout = await self._heal_layout(dir_loc)
+        self._layouts[dir_loc.gfid] = layout
+        return layout
+
+    async def _read_layout(self, dir_loc: Loc) -> Layout:
+        assert dir_loc.gfid is not None
+        nameless = Loc(dir_loc.path, None, "", dir_loc.gfid)
+        ask: Xdata = {LAYOUT_XATTR: DictValue.uint(16)}
+        results = await self._on_all(lambda child: child.lookup(nameless, ask))
+        values: list[bytes | None] = []
+        for result in results:
+            if isinstance(result, FopError):
+                values.append(None)
+                continue
+            _, xdata = result
+            value = (xdata or {}).get(LAYOUT_XATTR)
+            raw = value.value if value is not None else None
+            values.append(raw if isinstance(raw, bytes) else None)
+        return Layout.from_xattrs(values)
+
+    async def _heal_layout(self, dir_loc: Loc) -> Layout:
+        """Give a directory without a complete layout one, as gluster would."""
+        assert dir_loc.gfid is not None
+        nameless = Loc(dir_loc.path, None, "", dir_loc.gfid)
+        async with self._heal_lock(nameless):
+            # Another client may have healed it while we waited for the lock.
+            layout = await self._read_layout(dir_loc)
+            if layout.is_complete:
+                return layout
+            weights = await self._weights(nameless)
+            values = new_layout([c.name for c in self.children], dir_loc.path, weights)
+            log.info("%s: writing a layout for %s", self.name, dir_loc.path)
+
+            async def write(index: int) -> None:
+                child = self.children[index]
+                await child.setxattr(  # type: ignore[attr-defined]
+                    nameless, {LAYOUT_XATTR: DictValue.ptr(values[index])}
+                )
+
+            async with trio.open_nursery() as nursery:
+                for index in range(len(self.children)):
+                    nursery.start_soon(write, index)
+            return Layout.from_xattrs(values)
+
+    async def _weights(self, loc: Loc) -> list[int] | None:
+        # weighted-rebalance (default on): weight = brick size in MiB (§2.4).
+        if self.options.get("weighted-rebalance", "on") in ("off", "no", "false"):
+            return None
+        results = await self._on_all(lambda child: child.statfs(loc))
+        weights = []
+        for statfs in results:
+            if isinstance(statfs, FopError):
+                return None
+            per_mib = max(1, (1024 * 1024) // max(1, statfs.bsize))
+            weights.append(max(1, math.ceil(statfs.blocks / per_mib)))
+        return weights
+
+    def _heal_lock(self, loc: Loc) -> _HealLock:
+        return _HealLock(self.children, loc)
+
+    # --- entries --------------------------------------------------------------------
+
+    async def lookup(self, loc: Loc, xdata: Xdata = None) -> tuple[GfxIattx, Xdata]:
+        ask = dict(xdata or {})
+        ask.setdefault(LINKTO_XATTR, DictValue.uint(256))
+        if not loc.name:
+            return await self._lookup_nameless(loc, ask)
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        layout = await self._layout_of(parent)
+        hashed = layout.subvol_for(self._hash(loc.name))
+        try:
+            iatt, reply = await self.children[hashed].lookup(loc, ask)
+        except FopError as exc:
+            if exc.errno != errno.ENOENT or len(self.children) == 1:
+                raise
+            if not self._lookup_unhashed:
+                raise
+            return await self._lookup_everywhere(loc, ask, exc)
+        return await self._settle(loc, hashed, iatt, reply, ask)
+
+    async def _settle(
+        self, loc: Loc, index: int, iatt: GfxIattx, reply: Xdata, ask: Xdata
+    ) -> tuple[GfxIattx, Xdata]:
+        if iatt_is_dir(iatt):
+            self._dirs.add(iatt.ia_gfid)
+            return iatt, reply
+        if _is_linkto(iatt, reply):
+            assert reply is not None
+            raw = reply[LINKTO_XATTR].value
+            target_name = (
+                raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                if isinstance(raw, bytes)
+                else ""
+            )
+            target = self._child_index(target_name)
+            if target is None:
+                return await self._lookup_everywhere(loc, ask, None)
+            iatt, reply = await self.children[target].lookup(loc, ask)
+            index = target
+        self._cached[iatt.ia_gfid] = index
+        return iatt, reply
+
+    async def _lookup_everywhere(
+        self, loc: Loc, ask: Xdata, miss: FopError | None
+    ) -> tuple[GfxIattx, Xdata]:
+        results = await self._on_all(lambda child: child.lookup(loc, ask))
+        for index, result in enumerate(results):
+            if isinstance(result, FopError):
+                continue
+            iatt, reply = result
+            if iatt_is_dir(iatt):
+                self._dirs.add(iatt.ia_gfid)
+                return iatt, reply
+            if not _is_linkto(iatt, reply):
+                self._cached[iatt.ia_gfid] = index
+                return iatt, reply
+        if miss is not None:
+            raise miss
+        raise FopError("LOOKUP", loc.path, self.name, errno.ENOENT)
+
+    async def _lookup_nameless(self, loc: Loc, ask: Xdata) -> tuple[GfxIattx, Xdata]:
+        assert loc.gfid is not None
+        index = self._cached.get(loc.gfid)
+        if index is not None:
+            return await self.children[index].lookup(loc, ask)
+        results = await self._on_all(lambda child: child.lookup(loc, ask))
+        errors = [r for r in results if isinstance(r, FopError)]
+        for index, result in enumerate(results):
+            if isinstance(result, FopError):
+                continue
+            iatt, reply = result
+            if iatt_is_dir(iatt):
+                self._dirs.add(iatt.ia_gfid)
+                return iatt, reply
+            if not _is_linkto(iatt, reply):
+                self._cached[iatt.ia_gfid] = index
+                return iatt, reply
+        if errors:
+            raise errors[0]
+        raise FopError("LOOKUP", loc.path, self.name, errno.ENOENT)
+
+    async def create(
+        self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
+    ) -> tuple[Fd, GfxIattx]:
+        assert loc.parent is not None
+        layout = await self._layout_of(
+            Loc(_parent_path(loc.path), None, "", loc.parent)
+        )
+        index = layout.subvol_for(self._hash(loc.name))
+        fd, iatt = await self.children[index].create(loc, flags, mode, gfid, umask)
+        fd.ctx[self] = index
+        self._cached[iatt.ia_gfid] = index
+        return fd, iatt
+
+    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        layout = await self._layout_of(parent)
+        hashed = layout.subvol_for(self._hash(loc.name))
+        # The hashed child first, then the rest with the same gfid (dht_mkdir).
+        iatt = await self.children[hashed].mkdir(loc, mode, gfid, umask)
+        others = [i for i in range(len(self.children)) if i != hashed]
+
+        async def one(index: int) -> None:
+            await self.children[index].mkdir(loc, mode, gfid, umask)
+
+        async with trio.open_nursery() as nursery:
+            for index in others:
+                nursery.start_soon(one, index)
+        self._dirs.add(iatt.ia_gfid)
+        if len(self.children) > 1:
+            await self._layout_of(loc.with_gfid(iatt.ia_gfid))
+        return iatt
+
+    async def unlink(self, loc: Loc) -> None:
+        iatt, _ = await self.lookup(loc)
+        index = self._cached.get(iatt.ia_gfid)
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        hashed = (await self._layout_of(parent)).subvol_for(self._hash(loc.name))
+        if index is None:
+            index = hashed
+        # Data file first, then a linkto left on the hashed child (dht_unlink).
+        await self.children[index].unlink(loc)
+        if hashed != index:
+            try:
+                await self.children[hashed].unlink(loc)
+            except FopError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+        self._cached.pop(iatt.ia_gfid, None)
+
+    async def rmdir(self, loc: Loc) -> None:
+        results = await self._on_all(lambda child: child.rmdir(loc))
+        failures = [
+            r for r in results if isinstance(r, FopError) and r.errno != errno.ENOENT
+        ]
+        if failures:
+            raise failures[0]
+        if loc.gfid is not None:
+            self._layouts.pop(loc.gfid, None)
+
+    async def statfs(self, loc: Loc) -> GfStatfs:
+        # dht_statfs_cbk sums the children, normalising to the first's frsize.
+        results = await self._on_all(lambda child: child.statfs(loc))
+        stats = [r for r in results if not isinstance(r, FopError)]
+        if not stats:
+            error = results[0]
+            assert isinstance(error, FopError)
+            raise error
+        first = stats[0]
+        total = {
+            "blocks": 0,
+            "bfree": 0,
+            "bavail": 0,
+            "files": 0,
+            "ffree": 0,
+            "favail": 0,
+        }
+        for st in stats:
+            scale = st.frsize / first.frsize if first.frsize else 1
+            for key in ("blocks", "bfree", "bavail"):
+                total[key] += int(getattr(st, key) * scale)
+            for key in ("files", "ffree", "favail"):
+                total[key] += getattr(st, key)
+        return fops.GfStatfs(
+            bsize=first.bsize,
+            frsize=first.frsize,
+            fsid=first.fsid,
+            flag=first.flag,
+            namemax=first.namemax,
+            **total,
+        )
+
+    # --- open files -----------------------------------------------------------------
+
+    def _child_of(self, fd: Fd) -> Xlator:
+        index: int = fd.ctx[self]
+        return self.children[index]
+
+    async def open(self, loc: Loc, flags: int) -> Fd:
+        assert loc.gfid is not None
+        index = self._cached.get(loc.gfid)
+        if index is None:
+            await self.lookup(loc)
+            index = self._cached.get(loc.gfid)
+        if index is None:
+            raise FopError("OPEN", loc.path, self.name, errno.EISDIR)
+        fd = await self.children[index].open(loc, flags)
+        fd.ctx[self] = index
+        return fd
+
+    async def readv(
+        self, fd: Fd, offset: int, size: int
+    ) -> tuple[memoryview, GfxIattx]:
+        return await self._child_of(fd).readv(fd, offset, size)
+
+    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
+        return await self._child_of(fd).writev(fd, offset, data)
+
+    async def fstat(self, fd: Fd) -> GfxIattx:
+        return await self._child_of(fd).fstat(fd)
+
+    async def flush(self, fd: Fd) -> None:
+        await self._child_of(fd).flush(fd)
+
+    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+        await self._child_of(fd).fsync(fd, datasync)
+
+    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+        return await self._child_of(fd).ftruncate(fd, size)
+
+    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+        return await self._child_of(fd).fallocate(fd, mode, offset, length)
+
+    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        return await self._child_of(fd).discard(fd, offset, length)
+
+    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        return await self._child_of(fd).zerofill(fd, offset, length)
+
+    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+        return await self._child_of(fd).seek(fd, offset, what)
+
+    async def release(self, fd: Fd) -> None:
+        index = fd.ctx.pop(self, None)
+        if index is not None:
+            await self.children[index].release(fd)
+
+    def child_holding(self, gfid: bytes) -> Xlator | None:
+        """The child holding a looked-up file's data (for `pygluster info`)."""
+        index = self._cached.get(gfid)
+        return None if index is None else self.children[index]
+
+
+def _parent_path(path: str) -> str:
+    parent = path.rsplit("/", 1)[0]
+    return parent or "/"
+
+
+class _HealLock:
+    """INODELK on every child's copy of a directory, domain dht.layout.heal.
+
+    Taken in child order with blocking locks, so two healing clients cannot
+    deadlock; released on every child that granted it.
+    """
+
+    def __init__(self, children: list[Xlator], loc: Loc) -> None:
+        self._children = children
+        self._loc = loc
+        self._held: list[Xlator] = []
+
+    async def __aenter__(self) -> None:
+        for child in self._children:
+            await child.inodelk(  # type: ignore[attr-defined]
+                self._loc, HEAL_DOMAIN, fops.LkCmd.SETLKW, fops.LkType.WRLCK
+            )
+            self._held.append(child)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        with trio.CancelScope(shield=True):
+            for child in reversed(self._held):
+                try:
+                    await child.inodelk(  # type: ignore[attr-defined]
+                        self._loc, HEAL_DOMAIN, fops.LkCmd.SETLK, fops.LkType.UNLCK
+                    )
+                except FopError as exc:
+                    log.warning("unlocking %s: %s", self._loc.path, exc)

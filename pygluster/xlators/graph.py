@@ -1,0 +1,163 @@
+"""Build the client translator stack from a volfile graph, as gluster does.
+
+Each volfile xlator becomes one of three things:
+
+* a translator we run (``protocol/client``, ``cluster/distribute``);
+* nothing, for types that only cache, batch, trace or time things on the
+  client and never change which bytes land where (performance/*,
+  debug/io-stats, features/utime whose client part we do through the v3
+  credential): their parent is linked straight to their child;
+* a refusal: any other type, known to change what is read or written
+  (replicate, disperse, shard, ...) or unknown, raises
+  :class:`~pygluster.errors.UnsupportedVolume` before any I/O. Skipping such a
+  translator would silently read or write the wrong bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pygluster._concurrency import background_nursery, run_all
+from pygluster.errors import UnsupportedVolume
+from pygluster.xlators.client import ClientXlator
+from pygluster.xlators.dht import DistributeXlator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from pygluster.rpc.sunrpc import Credentials
+    from pygluster.volfile import Graph
+    from pygluster.volfile import Xlator as VolfileXlator
+    from pygluster.xlators.base import Xlator
+
+__all__ = ["PASS_THROUGH_TYPES", "ClientGraph", "open_client_graph", "plan"]
+
+log = logging.getLogger("pygluster.graph")
+
+#: Client-side types that never change what lands on disk: caches, batching,
+#: tracing, and utime (its effect comes from our AUTH v3 ctime fields).
+PASS_THROUGH_TYPES = frozenset(
+    {
+        "debug/io-stats",
+        "debug/trace",
+        "debug/delay-gen",
+        "features/utime",
+        "meta",
+        "performance/io-threads",
+        "performance/md-cache",
+        "performance/quick-read",
+        "performance/open-behind",
+        "performance/write-behind",
+        "performance/read-ahead",
+        "performance/io-cache",
+        "performance/readdir-ahead",
+        "performance/nl-cache",
+        "performance/parallel-readdir",
+        "system/posix-acl",
+    }
+)
+CLIENT_TYPE = "protocol/client"
+DISTRIBUTE_TYPE = "cluster/distribute"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    """One volfile xlator and what pygluster does with it."""
+
+    name: str
+    type: str
+    action: str  # "run", "skip" or "refuse"
+
+
+def plan(graph: Graph) -> list[PlanStep]:
+    """What pygluster would do with each reachable xlator of ``graph``."""
+    steps = []
+    for _, xlator in graph.walk():
+        if xlator.type in (CLIENT_TYPE, DISTRIBUTE_TYPE):
+            action = "run"
+        elif xlator.type in PASS_THROUGH_TYPES:
+            action = "skip"
+        else:
+            action = "refuse"
+        steps.append(PlanStep(xlator.name, xlator.type, action))
+    return steps
+
+
+@dataclass(frozen=True, slots=True)
+class ClientGraph:
+    """A started translator stack.
+
+    Attributes:
+        volume: the volume name.
+        top: the translator the block device talks to.
+        clients: every brick connection, in volfile order.
+    """
+
+    volume: str
+    top: Xlator
+    clients: tuple[ClientXlator, ...]
+
+
+def _check_supported(graph: Graph, volume: str) -> None:
+    for step in plan(graph):
+        if step.action == "refuse":
+            raise UnsupportedVolume(volume, step.name, step.type)
+
+
+@asynccontextmanager
+async def open_client_graph(
+    graph: Graph,
+    volume: str,
+    *,
+    credentials: Credentials,
+    connect_timeout: float | None,
+) -> AsyncIterator[ClientGraph]:
+    """Build the stack for ``graph`` and connect every brick.
+
+    Raises:
+        UnsupportedVolume: the graph has a translator we cannot run safely.
+        MgmtError, TransportError: a brick could not be reached or refused us.
+    """
+    _check_supported(graph, volume)
+    bricks = {brick.xlator: brick for brick in graph.bricks()}
+    async with background_nursery() as nursery:
+        clients: list[ClientXlator] = []
+        built: dict[str, Xlator] = {}
+
+        def build(node: VolfileXlator) -> Xlator:
+            if node.name in built:
+                return built[node.name]
+            made: Xlator
+            if node.type == CLIENT_TYPE:
+                client = ClientXlator(
+                    node.name,
+                    bricks[node.name],
+                    dict(node.options),
+                    volume=volume,
+                    credentials=credentials,
+                    nursery=nursery,
+                    connect_timeout=connect_timeout,
+                )
+                clients.append(client)
+                made = client
+            elif node.type == DISTRIBUTE_TYPE:
+                children = [build(child) for child in node.subvolumes]
+                made = DistributeXlator(node.name, children, dict(node.options))
+            else:  # pass-through: link the parent straight to the only child
+                assert node.type in PASS_THROUGH_TYPES
+                if len(node.subvolumes) != 1:
+                    raise UnsupportedVolume(volume, node.name, node.type)
+                made = build(node.subvolumes[0])
+            built[node.name] = made
+            return made
+
+        top = build(graph.top)
+        try:
+            await run_all(client.start for client in clients)
+            yield ClientGraph(volume, top, tuple(clients))
+        finally:
+            for client in clients:
+                await client.stop()
