@@ -17,6 +17,7 @@ the server or brick, and the operation.
     ├── MgmtError(OSError)                a glusterd/handshake call returned op_ret -1
     ├── FopError(OSError)                 a file operation returned op_ret -1
     ├── UnsupportedVolume                 the volume needs a translator we lack
+    ├── LayoutHoleError(LookupError)      no DHT range holds a name's hash
     └── TransportError                    socket-level failure
         ├── ConnectionLost                peer closed, or the reader died
         ├── ServersExhausted              every volfile server/address failed
@@ -38,6 +39,7 @@ __all__ = [
     "FopError",
     "GlusterError",
     "GlusterWarning",
+    "LayoutHoleError",
     "LocalProtocolError",
     "MgmtError",
     "ProtocolError",
@@ -237,6 +239,27 @@ class UnsupportedVolume(GlusterError):
             f"volume {volume!r} uses translator {xlator!r} ({xlator_type}), which "
             "pygluster does not implement yet; refusing to open it rather than "
             "read or write the wrong bytes"
+        )
+
+
+class LayoutHoleError(GlusterError, LookupError):
+    """No child's range in the directory layout contains the hash.
+
+    Gluster's ``dht_layout_search`` returns NULL here and each fop decides
+    what that means: LOOKUP falls back to asking every child, CREATE/MKNOD
+    fail with EIO, LINK with ENOENT, RENAME with EINVAL, and the
+    ``dht.file.hashed-subvol.*`` virtual xattr with ENODATA.  A directory in
+    that state has holes that gluster's self-heal would fix.
+
+    Attributes:
+        hash: the 32-bit hash that fell into the hole.
+    """
+
+    def __init__(self, hash_value: int) -> None:
+        self.hash = hash_value
+        super().__init__(
+            f"hash 0x{hash_value:08x} falls in a hole of the directory layout "
+            "(no child's trusted.glusterfs.dht range contains it)"
         )
 
 

@@ -6,15 +6,12 @@ encode, so every declared struct gets round-trip and garbage tests for free.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hypothesis import strategies as st
 
-from pygluster.rpc import xdr
+from pygluster.rpc import fops, xdr
 from pygluster.rpc.glusterd import OldDict
-
-if TYPE_CHECKING:
-    import enum
 
 # Keep generated collections small: round-trip properties need shape, not bulk.
 _MAX_ITEMS = 4
@@ -72,8 +69,7 @@ def _walk(codec: xdr.Codec[Any]) -> st.SearchStrategy[Any]:
     if isinstance(codec, xdr.Optional):
         return st.none() | _walk(codec.item)
     if isinstance(codec, xdr.Enum):
-        members: list[enum.IntEnum] = list(codec.enum_type)
-        return st.sampled_from(members)
+        return st.sampled_from(list(codec.enum_type))
     if isinstance(codec, xdr.Union):
         arms = [
             st.tuples(st.just(d), _walk(arm)).map(lambda t: xdr.UnionArm(*t))
@@ -82,8 +78,39 @@ def _walk(codec: xdr.Codec[Any]) -> st.SearchStrategy[Any]:
         return st.one_of(arms)
     if isinstance(codec, OldDict):
         return old_dict_values()
+    if isinstance(codec, fops.GfxDict):
+        return xdata_values()
+    if isinstance(codec, fops.GfxValue):
+        return dict_values()
     fields = getattr(codec, "fields", None)
     if fields is not None:
         cls = codec.cls  # type: ignore[attr-defined]
         return st.builds(cls, **{name: _walk(sub) for name, sub in fields})
     raise TypeError(f"no strategy for codec {codec!r}")
+
+
+def dict_values() -> st.SearchStrategy[fops.DictValue]:
+    """Every gfx_value arm, with values its codec accepts (no NaN: NaN != NaN)."""
+    blob = st.binary(max_size=_MAX_BYTES)
+    return st.one_of(
+        st.integers(-(2**63), 2**63 - 1).map(fops.DictValue.int),
+        st.integers(0, 2**64 - 1).map(fops.DictValue.uint),
+        st.floats(allow_nan=False).map(fops.DictValue.double),
+        blob.map(fops.DictValue.str),
+        blob.map(fops.DictValue.str_old),
+        blob.map(fops.DictValue.ptr),
+        st.binary(min_size=16, max_size=16).map(fops.DictValue.gfuuid),
+        values_for(fops.GfxIattx).map(fops.DictValue.iatt),
+        values_for(fops.GfxMdataIatt).map(fops.DictValue.mdata),
+    )
+
+
+def xdata_values() -> st.SearchStrategy[fops.Xdata]:
+    """gfx_dict values: None (the NULL dict), {} or a few typed pairs."""
+    keys = (
+        st.binary(max_size=16)
+        .filter(lambda b: b"\0" not in b)
+        .map(lambda b: b.decode("utf-8", "surrogateescape"))
+    )
+    pairs = st.dictionaries(keys, dict_values(), max_size=_MAX_ITEMS)
+    return st.none() | pairs

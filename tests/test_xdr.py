@@ -6,18 +6,18 @@ import struct
 from typing import Annotated
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pygluster.errors import XdrError
-from pygluster.rpc import glusterd, sunrpc, xdr
+from pygluster.rpc import fops, glusterd, sunrpc, xdr
 from tests.strategies import values_for
 
 # Every struct declared anywhere in the rpc layer.
 ALL_STRUCTS = sorted(
     (
         obj
-        for module in (sunrpc, glusterd)
+        for module in (sunrpc, glusterd, fops)
         for obj in vars(module).values()
         if xdr.is_struct(obj)
     ),
@@ -151,6 +151,7 @@ def test_struct_requires_codecs() -> None:
 
 class TestXdrProperties:
     @pytest.mark.parametrize("cls", ALL_STRUCTS, ids=lambda c: c.__name__)
+    @settings(max_examples=50)
     @given(data=st.data())
     def test_every_struct_round_trips(self, cls: type, data: st.DataObject) -> None:
         value = data.draw(values_for(cls))
@@ -165,6 +166,7 @@ class TestXdrProperties:
         assert xdr.decode(union, xdr.encode(value, union)) == value
 
     @pytest.mark.parametrize("cls", [*ALL_STRUCTS, Sample], ids=lambda c: c.__name__)
+    @settings(max_examples=50)
     @given(blob=st.binary(max_size=512))
     def test_garbage_decodes_or_raises_xdr_error(self, cls: type, blob: bytes) -> None:
         try:
@@ -175,6 +177,7 @@ class TestXdrProperties:
         assert 0 <= end <= len(blob)
 
     @pytest.mark.parametrize("cls", ALL_STRUCTS, ids=lambda c: c.__name__)
+    @settings(max_examples=30)
     @given(data=st.data())
     def test_truncated_encoding_is_xdr_error(
         self, cls: type, data: st.DataObject

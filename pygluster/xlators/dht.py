@@ -24,44 +24,42 @@ from __future__ import annotations
 
 import errno
 import logging
-import math
 import stat as stat_module
 import struct
 from typing import TYPE_CHECKING, TypeVar
 
 import trio
 
-from pygluster.errors import FopError
+from pygluster.errors import FopError, LayoutHoleError, XdrError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue
 from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_dir
 from pygluster.xlators.dht_layout import (
     DEFAULT_RSYNC_HASH_REGEX,
+    DHT_LAYOUT_XATTR,
+    DHT_LINKTO_XATTR,
+    HASH_TYPE_DM,
+    LAYOUT_HASH_INVALID,
     Layout,
-    dm_hash,
+    decode_linkto,
     hash_name,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
+    from collections.abc import Awaitable, Callable
 
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
 
-__all__ = ["DistributeXlator", "new_layout"]
+__all__ = ["DistributeXlator"]
 
 T = TypeVar("T")
 
 log = logging.getLogger("pygluster.dht")
 
-LAYOUT_XATTR = "trusted.glusterfs.dht"
-LINKTO_XATTR = "trusted.glusterfs.dht.linkto"
+LAYOUT_XATTR = DHT_LAYOUT_XATTR
+LINKTO_XATTR = DHT_LINKTO_XATTR
 #: Inode-lock domain of layout heals (dht-common.h DHT_LAYOUT_HEAL_DOMAIN).
 HEAL_DOMAIN = "dht.layout.heal"
-#: Commit hash of a layout nobody vouches for (DHT_LAYOUT_HASH_INVALID): a
-#: miss then always triggers a lookup on every child, the safe choice.
-_COMMIT_INVALID = 1
-_HASH_TYPE_DM = 0
-_LAYOUT = struct.Struct(">IIII")
 
 
 def _is_linkto(iatt: GfxIattx, xdata: Xdata) -> bool:
@@ -73,40 +71,6 @@ def _is_linkto(iatt: GfxIattx, xdata: Xdata) -> bool:
         and xdata is not None
         and LINKTO_XATTR in xdata
     )
-
-
-def new_layout(
-    child_names: Sequence[str], dir_path: str, weights: Sequence[int] | None = None
-) -> list[bytes]:
-    """The ``trusted.glusterfs.dht`` value for each child of a new directory.
-
-    As gluster's self-heal assigns ranges (dht-selfheal.c, topology.md §2.4):
-    children sorted by name with strcmp, chunk = 0xffffffff / total weight,
-    the walk starts at ``dm_hash(dir_path) % count``, and the last range
-    assigned ends at 0xffffffff.
-
-    Args:
-        child_names: the children's xlator names, in volfile order.
-        dir_path: the directory's path from the volume root ("/" or "/vms").
-        weights: per child (volfile order), e.g. brick size in MiB; None = equal.
-
-    Returns:
-        The 16-byte value for each child, in volfile order.
-    """
-    count = len(child_names)
-    weight_of = list(weights) if weights is not None else [1] * count
-    order = sorted(range(count), key=lambda i: child_names[i].encode())
-    chunk = 0xFFFF_FFFF / sum(weight_of[i] for i in order)
-    first = dm_hash(dir_path.encode("utf-8", "surrogateescape")) % count
-    values: list[bytes] = [b""] * count
-    start = 0
-    for step in range(count):
-        child = order[(first + step) % count]
-        size = int(chunk * weight_of[child]) & 0xFFFF_FFFF
-        stop = 0xFFFF_FFFF if step == count - 1 else (start + size - 1) & 0xFFFF_FFFF
-        values[child] = _LAYOUT.pack(_COMMIT_INVALID, _HASH_TYPE_DM, start, stop)
-        start = (start + size) & 0xFFFF_FFFF
-    return values
 
 
 class DistributeXlator(Xlator):
@@ -205,8 +169,11 @@ class DistributeXlator(Xlator):
             layout = await self._read_layout(dir_loc)
             if layout.is_complete:
                 return layout
-            weights = await self._weights(nameless)
-            values = new_layout([c.name for c in self.children], dir_loc.path, weights)
+            # As gluster's self-heal lays out a new directory (§2.4), for
+            # equal brick weights (weighted-rebalance by brick size is not
+            # implemented: every complete layout is valid, only balance differs).
+            layout = Layout.even([c.name for c in self.children], dir_loc.path)
+            values = [_range_xattr(layout, i) for i in range(len(self.children))]
             log.info("%s: writing a layout for %s", self.name, dir_loc.path)
 
             async def write(index: int) -> None:
@@ -218,20 +185,7 @@ class DistributeXlator(Xlator):
             async with trio.open_nursery() as nursery:
                 for index in range(len(self.children)):
                     nursery.start_soon(write, index)
-            return Layout.from_xattrs(values)
-
-    async def _weights(self, loc: Loc) -> list[int] | None:
-        # weighted-rebalance (default on): weight = brick size in MiB (§2.4).
-        if self.options.get("weighted-rebalance", "on") in ("off", "no", "false"):
-            return None
-        results = await self._on_all(lambda child: child.statfs(loc))
-        weights = []
-        for statfs in results:
-            if isinstance(statfs, FopError):
-                return None
-            per_mib = max(1, (1024 * 1024) // max(1, statfs.bsize))
-            weights.append(max(1, math.ceil(statfs.blocks / per_mib)))
-        return weights
+            return layout
 
     def _heal_lock(self, loc: Loc) -> _HealLock:
         return _HealLock(self.children, loc)
@@ -243,10 +197,9 @@ class DistributeXlator(Xlator):
         ask.setdefault(LINKTO_XATTR, DictValue.uint(256))
         if not loc.name:
             return await self._lookup_nameless(loc, ask)
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
-        layout = await self._layout_of(parent)
-        hashed = layout.subvol_for(self._hash(loc.name))
+        hashed = await self._hashed(loc)
+        if hashed is None:  # a hole in the parent's layout: ask everyone
+            return await self._lookup_everywhere(loc, ask, None)
         try:
             iatt, reply = await self.children[hashed].lookup(loc, ask)
         except FopError as exc:
@@ -257,6 +210,23 @@ class DistributeXlator(Xlator):
             return await self._lookup_everywhere(loc, ask, exc)
         return await self._settle(loc, hashed, iatt, reply, ask)
 
+    async def _hashed(self, loc: Loc) -> int | None:
+        """The child ``loc``'s name hashes to in its parent's layout, if any."""
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        layout = await self._layout_of(parent)
+        try:
+            return layout.subvol_for(self._hash(loc.name))
+        except LayoutHoleError:
+            return None
+
+    async def _hashed_for_create(self, loc: Loc, fop: str) -> int:
+        index = await self._hashed(loc)
+        if index is None:
+            # dht_create/dht_mkdir: no hashed subvolume is EIO in gluster.
+            raise FopError(fop, loc.path, self.name, errno.EIO)
+        return index
+
     async def _settle(
         self, loc: Loc, index: int, iatt: GfxIattx, reply: Xdata, ask: Xdata
     ) -> tuple[GfxIattx, Xdata]:
@@ -266,11 +236,10 @@ class DistributeXlator(Xlator):
         if _is_linkto(iatt, reply):
             assert reply is not None
             raw = reply[LINKTO_XATTR].value
-            target_name = (
-                raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-                if isinstance(raw, bytes)
-                else ""
-            )
+            try:
+                target_name = decode_linkto(raw) if isinstance(raw, bytes) else ""
+            except XdrError:
+                target_name = ""
             target = self._child_index(target_name)
             if target is None:
                 return await self._lookup_everywhere(loc, ask, None)
@@ -321,21 +290,14 @@ class DistributeXlator(Xlator):
     async def create(
         self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
     ) -> tuple[Fd, GfxIattx]:
-        assert loc.parent is not None
-        layout = await self._layout_of(
-            Loc(_parent_path(loc.path), None, "", loc.parent)
-        )
-        index = layout.subvol_for(self._hash(loc.name))
+        index = await self._hashed_for_create(loc, "CREATE")
         fd, iatt = await self.children[index].create(loc, flags, mode, gfid, umask)
         fd.ctx[self] = index
         self._cached[iatt.ia_gfid] = index
         return fd, iatt
 
     async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
-        layout = await self._layout_of(parent)
-        hashed = layout.subvol_for(self._hash(loc.name))
+        hashed = await self._hashed_for_create(loc, "MKDIR")
         # The hashed child first, then the rest with the same gfid (dht_mkdir).
         iatt = await self.children[hashed].mkdir(loc, mode, gfid, umask)
         others = [i for i in range(len(self.children)) if i != hashed]
@@ -354,14 +316,12 @@ class DistributeXlator(Xlator):
     async def unlink(self, loc: Loc) -> None:
         iatt, _ = await self.lookup(loc)
         index = self._cached.get(iatt.ia_gfid)
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
-        hashed = (await self._layout_of(parent)).subvol_for(self._hash(loc.name))
+        hashed = await self._hashed(loc)
         if index is None:
-            index = hashed
+            index = hashed if hashed is not None else 0
         # Data file first, then a linkto left on the hashed child (dht_unlink).
         await self.children[index].unlink(loc)
-        if hashed != index:
+        if hashed is not None and hashed != index:
             try:
                 await self.children[hashed].unlink(loc)
             except FopError as exc:
@@ -470,6 +430,13 @@ class DistributeXlator(Xlator):
         """The child holding a looked-up file's data (for `pygluster info`)."""
         index = self._cached.get(gfid)
         return None if index is None else self.children[index]
+
+
+def _range_xattr(layout: Layout, index: int) -> bytes:
+    entry = layout.range_for(index)
+    if entry is None:  # a child given no range: an all-zero range (§2.2)
+        return struct.pack(">IIII", LAYOUT_HASH_INVALID, HASH_TYPE_DM, 0, 0)
+    return entry.to_xattr()
 
 
 def _parent_path(path: str) -> str:

@@ -22,10 +22,12 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pygluster.errors import GlusterError, VolfileError, XdrError
+from pygluster.errors import LayoutHoleError, VolfileError, XdrError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+
+    from pygluster._types import BytesLike
 
 __all__ = [
     "DEFAULT_RSYNC_HASH_REGEX",
@@ -89,27 +91,6 @@ _DISK_LAYOUT = struct.Struct(">4I")  # dht-layout.c: hton32 x 4
 _INVALID_UTF8 = re.compile("[\udc80-\udcff]")
 
 
-class LayoutHoleError(GlusterError, LookupError):
-    """No child's range in the directory layout contains the hash.
-
-    Gluster's ``dht_layout_search`` returns NULL here and each fop decides
-    what that means: LOOKUP falls back to asking every child, CREATE/MKNOD
-    fail with EIO, LINK with ENOENT, RENAME with EINVAL, and the
-    ``dht.file.hashed-subvol.*`` virtual xattr with ENODATA.  A directory in
-    that state has holes that gluster's self-heal would fix.
-
-    Attributes:
-        hash: the 32-bit hash that fell into the hole.
-    """
-
-    def __init__(self, hash_value: int) -> None:
-        self.hash = hash_value
-        super().__init__(
-            f"hash 0x{hash_value:08x} falls in a hole of the directory layout "
-            "(no child's trusted.glusterfs.dht range contains it)"
-        )
-
-
 # --- the hash ---------------------------------------------------------------
 
 
@@ -143,7 +124,7 @@ def _dm_round(
     return (h0 + b0) & _M32, (h1 + b1) & _M32
 
 
-def dm_hash(name: bytes) -> int:
+def dm_hash(name: BytesLike) -> int:
     """Gluster's Davies-Meyer hash (``gf_dm_hashfn``) of raw bytes.
 
     This is the hash alone, with no name munging: :func:`hash_name` is what
@@ -192,7 +173,7 @@ def dm_hash(name: bytes) -> int:
             extended = byte | 0xFFFFFF00 if byte & 0x80 else byte
             word = ((word << 8) & _M32) | extended
         words.append(word)
-    h0, h1 = _dm_round(*words, h0, h1, _DM_FULLROUNDS)
+    h0, h1 = _dm_round(words[0], words[1], words[2], words[3], h0, h1, _DM_FULLROUNDS)
     return h0 ^ h1
 
 
@@ -283,10 +264,7 @@ def munge_name(
             bytes.
         VolfileError: a regex does not compile.
     """
-    if isinstance(name, bytes):
-        text = name.decode("utf-8", "surrogateescape")
-    else:
-        text = name
+    text = name.decode("utf-8", "surrogateescape") if isinstance(name, bytes) else name
     if "\0" in text:
         raise ValueError(f"embedded NUL in name {text!r}")
     # The regexes run on text, not bytes: glusterfs calls

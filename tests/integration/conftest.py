@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,69 @@ def gluster(*args: str, timeout: float = 120) -> str:
         text=True,
         timeout=timeout,
     ).stdout
+
+
+def qemu(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run qemu-img/qemu-io (libgfapi underneath: the reference client).
+
+    Each run costs ~10 s (libgfapi's shutdown), so tests batch their commands.
+    """
+    return subprocess.run(
+        list(args), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+class FuseMounts:
+    """FUSE mounts of test volumes (the same client translators as libgfapi),
+    for bulk set-up and checks that would take too long through qemu."""
+
+    def __init__(self, host: str, root: Path) -> None:
+        self.host = host
+        self.root = root
+        self.mounted: dict[str, Path] = {}
+
+    def __call__(self, volume: str) -> Path:
+        if volume in self.mounted:
+            return self.mounted[volume]
+        point = self.root / volume
+        point.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "glusterfs",
+                f"--volfile-server={self.host}",
+                f"--volfile-id={volume}",
+                str(point),
+            ],
+            check=True,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        while not os.path.ismount(point):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"FUSE mount of {volume} did not appear")
+            time.sleep(0.1)
+        self.mounted[volume] = point
+        return point
+
+    def unmount_all(self) -> None:
+        for point in self.mounted.values():
+            subprocess.run(["umount", "-l", str(point)], check=False, timeout=60)
+        self.mounted.clear()
+
+
+@pytest.fixture(scope="session")
+def fuse(host: str, tmp_path_factory: pytest.TempPathFactory):
+    """fuse("pyg_dist") mounts the volume once per session and returns the path."""
+    mounts = FuseMounts(host, tmp_path_factory.mktemp("fuse"))
+    try:
+        yield mounts
+    finally:
+        mounts.unmount_all()
+
+
+BRICK_ROOT = Path(os.environ.get("PYGLUSTER_BRICK_ROOT", "/var/lib/pygluster/bricks"))
+
+
+def brick_dirs(volume: str) -> list[Path]:
+    """The volume's brick directories in volfile (child) order."""
+    return sorted((BRICK_ROOT / volume).glob("b*"), key=lambda p: int(p.name[1:]))
