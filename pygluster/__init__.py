@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         StatVFS,
         create_async,
         open_async,
+        remove_async,
     )
     from pygluster.errors import (
         ConnectionLost,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
         URIError,
         VolfileError,
     )
-    from pygluster.sync import BlockDevice, create, open  # noqa: A004
+    from pygluster.sync import BlockDevice, create, open, remove  # noqa: A004
     from pygluster.uri import GlusterURI
 
 _EXPORTS = {
@@ -48,6 +49,8 @@ _EXPORTS = {
     "StatVFS": "pygluster.blockdev",
     "create_async": "pygluster.blockdev",
     "open_async": "pygluster.blockdev",
+    "remove_async": "pygluster.blockdev",
+    "remove": "pygluster.sync",
     "BlockDevice": "pygluster.sync",
     "create": "pygluster.sync",
     "open": "pygluster.sync",
@@ -85,6 +88,8 @@ __all__ = [
     "create_async",
     "open",
     "open_async",
+    "remove",
+    "remove_async",
 ]
 
 

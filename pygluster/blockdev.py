@@ -51,6 +51,7 @@ __all__ = [
     "StatVFS",
     "create_async",
     "open_async",
+    "remove_async",
 ]
 
 log = logging.getLogger("pygluster.blockdev")
@@ -181,6 +182,10 @@ class AsyncBlockDevice:
             st.flag,
             st.namemax,
         )
+
+    def bricks(self) -> list[str]:
+        """The bricks (``host:/path``) holding the image's data."""
+        return [str(leaf) for leaf in self._top.holders(self._fd)]
 
     # --- reading ---------------------------------------------------------------
 
@@ -508,6 +513,27 @@ async def create_async(
         finally:
             with trio.CancelScope(shield=True):
                 await top.release(fd)
+
+
+async def remove_async(
+    uri: GlusterURI | str,
+    *,
+    credentials: Credentials | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+) -> None:
+    """Delete an image (UNLINK; DHT also removes a linkto it left behind).
+
+    Raises:
+        FopError: ENOENT if it does not exist, EISDIR for a folder, EACCES...
+    """
+    parsed = _as_uri(uri)
+    if parsed.path is None:
+        raise URIError(str(parsed), "names a volume, not an image inside it")
+    async with _open_stack(parsed, credentials, connect_timeout) as stack:
+        loc, iatt = await _resolve(stack.top, parsed.image_path)
+        if iatt_is_dir(iatt):
+            raise FopError("UNLINK", loc.path, stack.top.name, errno.EISDIR)
+        await stack.top.unlink(loc)
 
 
 async def _ensure_folder(top: Xlator, path: str, parents: bool) -> Loc:

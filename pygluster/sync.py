@@ -24,6 +24,7 @@ from pygluster.blockdev import (
     StatVFS,
     create_async,
     open_async,
+    remove_async,
 )
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from pygluster.rpc.sunrpc import Credentials
     from pygluster.uri import GlusterURI
 
-__all__ = ["BlockDevice", "create", "open"]
+__all__ = ["BlockDevice", "create", "open", "remove"]
 
 
 class BlockDevice:
@@ -144,6 +145,10 @@ class BlockDevice:
         """Data and hole runs, like ``qemu-img map``."""
         result: list[Extent] = self._call(self._device.extents, offset, n)
         return result
+
+    def bricks(self) -> list[str]:
+        """The bricks holding the image's data."""
+        return self._device.bricks()
 
     def as_file(self) -> RawImageIO:
         """A seekable ``io.RawIOBase`` view (for ``shutil.copyfileobj`` etc.)."""
@@ -305,3 +310,34 @@ async def _create(
         credentials=credentials,
         connect_timeout=connect_timeout,
     )
+
+
+def remove(
+    uri: GlusterURI | str,
+    *,
+    credentials: Credentials | None = None,
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    timeout: float | None = None,
+) -> None:
+    """Delete an image (blocking API); see :func:`pygluster.blockdev.remove_async`."""
+    portal = Portal()
+    portal.start()
+    try:
+        portal.call(
+            _remove,
+            uri,
+            credentials,
+            connect_timeout,
+            timeout=timeout,
+            what=f"remove {uri}",
+        )
+    finally:
+        portal.close()
+
+
+async def _remove(
+    uri: GlusterURI | str,
+    credentials: Credentials | None,
+    connect_timeout: float | None,
+) -> None:
+    await remove_async(uri, credentials=credentials, connect_timeout=connect_timeout)

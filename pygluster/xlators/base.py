@@ -101,6 +101,10 @@ class Xlator(ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
+    def holders(self, fd: Fd) -> list[Xlator]:
+        """The leaf translators (bricks) holding ``fd``'s data."""
+        return [self]
+
     # --- life -----------------------------------------------------------
 
     async def start(self) -> None:  # noqa: B027 - optional hook

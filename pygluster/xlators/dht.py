@@ -426,10 +426,8 @@ class DistributeXlator(Xlator):
         if index is not None:
             await self.children[index].release(fd)
 
-    def child_holding(self, gfid: bytes) -> Xlator | None:
-        """The child holding a looked-up file's data (for `pygluster info`)."""
-        index = self._cached.get(gfid)
-        return None if index is None else self.children[index]
+    def holders(self, fd: Fd) -> list[Xlator]:
+        return self._child_of(fd).holders(fd)
 
 
 def _range_xattr(layout: Layout, index: int) -> bytes:
