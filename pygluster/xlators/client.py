@@ -472,51 +472,47 @@ class ClientXlator(Xlator):
         poststat: GfxIattx = reply.poststat
         return poststat
 
+    async def _range_fop(
+        self, procedure: Procedure[Any, Any], fd: Fd, args: Any
+    ) -> GfxIattx:
+        reply = await self._fop(procedure, args, fd.loc.path)
+        poststat: GfxIattx = reply.poststat
+        return poststat
+
     async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
-        reply = await self._fop(
+        remote = self._remote_fd(fd)
+        return await self._range_fop(
             fops.FALLOCATE,
+            fd,
             fops.GfxFallocateReq(
                 gfid=fd.gfid,
-                fd=self._remote_fd(fd),
+                fd=remote,
                 flags=mode,
                 offset=offset,
                 size=length,
                 xdata=None,
             ),
-            fd.loc.path,
         )
-        poststat: GfxIattx = reply.poststat
-        return poststat
 
     async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        reply = await self._fop(
+        remote = self._remote_fd(fd)
+        return await self._range_fop(
             fops.DISCARD,
+            fd,
             fops.GfxDiscardReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                size=length,
-                xdata=None,
+                gfid=fd.gfid, fd=remote, offset=offset, size=length, xdata=None
             ),
-            fd.loc.path,
         )
-        poststat: GfxIattx = reply.poststat
-        return poststat
 
     async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        reply = await self._fop(
+        remote = self._remote_fd(fd)
+        return await self._range_fop(
             fops.ZEROFILL,
+            fd,
             fops.GfxZerofillReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                size=length,
-                xdata=None,
+                gfid=fd.gfid, fd=remote, offset=offset, size=length, xdata=None
             ),
-            fd.loc.path,
         )
-        poststat: GfxIattx = reply.poststat
-        return poststat
 
     async def seek(self, fd: Fd, offset: int, what: int) -> int:
         reply = await self._fop(

@@ -251,6 +251,11 @@ class DistributeXlator(Xlator):
     async def _lookup_everywhere(
         self, loc: Loc, ask: Xdata, miss: FopError | None
     ) -> tuple[GfxIattx, Xdata]:
+        """LOOKUP on every child; the data file (or directory) found wins.
+
+        Linkto files are passed over: the child holding the data answers too
+        (dht_lookup_everywhere, topology.md §2.6 step 5).
+        """
         results = await self._on_all(lambda child: child.lookup(loc, ask))
         for index, result in enumerate(results):
             if isinstance(result, FopError):
@@ -262,6 +267,9 @@ class DistributeXlator(Xlator):
             if not _is_linkto(iatt, reply):
                 self._cached[iatt.ia_gfid] = index
                 return iatt, reply
+        if miss is None:
+            errors = [r for r in results if isinstance(r, FopError)]
+            miss = errors[0] if errors else None
         if miss is not None:
             raise miss
         raise FopError("LOOKUP", loc.path, self.name, errno.ENOENT)
@@ -271,21 +279,7 @@ class DistributeXlator(Xlator):
         index = self._cached.get(loc.gfid)
         if index is not None:
             return await self.children[index].lookup(loc, ask)
-        results = await self._on_all(lambda child: child.lookup(loc, ask))
-        errors = [r for r in results if isinstance(r, FopError)]
-        for index, result in enumerate(results):
-            if isinstance(result, FopError):
-                continue
-            iatt, reply = result
-            if iatt_is_dir(iatt):
-                self._dirs.add(iatt.ia_gfid)
-                return iatt, reply
-            if not _is_linkto(iatt, reply):
-                self._cached[iatt.ia_gfid] = index
-                return iatt, reply
-        if errors:
-            raise errors[0]
-        raise FopError("LOOKUP", loc.path, self.name, errno.ENOENT)
+        return await self._lookup_everywhere(loc, ask, None)
 
     async def create(
         self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0

@@ -1,0 +1,65 @@
+"""Credentials: AUTH_GLUSTERFS v2/v3 bodies, defaults, and the 400-byte budget."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pygluster.errors import LocalProtocolError
+from pygluster.rpc import xdr
+from pygluster.rpc.sunrpc import (
+    AuthFlavor,
+    AuthGlusterfsParamsV2,
+    AuthGlusterfsParamsV3,
+    Credentials,
+)
+from tests.helpers import hexwords
+
+
+def test_defaults_are_the_callers_real_identity() -> None:
+    creds = Credentials()
+    assert (creds.pid, creds.uid, creds.gid) == (os.getpid(), os.getuid(), os.getgid())
+    assert creds.groups == tuple(os.getgroups())
+    # gfapi's default lock owner: the pid, 4 bytes little-endian (§2.3).
+    assert creds.lk_owner == os.getpid().to_bytes(4, "little")
+
+
+def test_v2_body_matches_capture() -> None:
+    auth = Credentials(pid=0, uid=0, gid=0, groups=(), lk_owner=b"\0" * 4).auth_v2()
+    assert auth.flavor == AuthFlavor.GLUSTERFS_V2
+    assert auth.body == hexwords(
+        "00000000 00000000 00000000 00000000 00000004 00000000"
+    )
+
+
+def test_v3_body_carries_flags_and_clock() -> None:
+    creds = Credentials(
+        pid=0x1C3D, uid=0, gid=0, groups=(), lk_owner=bytes.fromhex("3d1c0000")
+    )
+    auth = creds.auth_v3(0x1F, 0x6B077AE9 * 10**9 + 0x0C5F2E78)
+    assert auth.flavor == AuthFlavor.GLUSTERFS_V3
+    assert auth.body == hexwords(
+        "00001c3d 00000000 00000000 0000001f 0c5f2e78 00000000 6b077ae9 00000000"
+        " 00000004 3d1c0000"
+    )
+
+
+def test_groups_are_truncated_to_fit_400_bytes() -> None:
+    creds = Credentials(
+        pid=1, uid=2, gid=3, groups=tuple(range(200)), lk_owner=b"\1" * 8
+    )
+    v2 = xdr.decode(AuthGlusterfsParamsV2, creds.auth_v2().body)
+    v3 = xdr.decode(AuthGlusterfsParamsV3, creds.auth_v3().body)
+    # xdr-common.h: ngroups + lk_owner words <= 95 (v2) / 91 (v3).
+    assert len(v2.groups) == 95 - 2
+    assert len(v3.groups) == 91 - 2
+    assert len(creds.auth_v2().body) <= 400
+    assert len(creds.auth_v3().body) <= 400
+
+
+def test_oversized_lock_owner_and_negative_pid_are_refused() -> None:
+    with pytest.raises(LocalProtocolError, match="lk_owner"):
+        Credentials(lk_owner=b"x" * 400).auth_v2()
+    with pytest.raises(LocalProtocolError, match="negative"):
+        Credentials(pid=-13)
