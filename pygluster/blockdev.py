@@ -255,7 +255,9 @@ class AsyncBlockDevice:
             async with self._limiter:
                 await self._top.writev(self._fd, pos, view[start : start + length])
 
-        await run_all(functools.partial(write, i) for i in range(len(pieces)))
+        # One replicate transaction (lock, changelog) for all the pieces.
+        async with self._top.transaction(self._fd):
+            await run_all(functools.partial(write, i) for i in range(len(pieces)))
         return len(view)
 
     async def pwritev(self, buffers: Sequence[BytesLike], offset: int) -> int:

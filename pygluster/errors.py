@@ -16,6 +16,7 @@ the server or brick, and the operation.
     │   └── RpcNotAccepted                accept_stat != SUCCESS
     ├── MgmtError(OSError)                a glusterd/handshake call returned op_ret -1
     ├── FopError(OSError)                 a file operation returned op_ret -1
+    │   └── QuorumError                   a replica set has too few bricks (ENOTCONN)
     ├── UnsupportedVolume                 the volume needs a translator we lack
     ├── LayoutHoleError(LookupError)      no DHT range holds a name's hash
     └── TransportError                    socket-level failure
@@ -28,6 +29,7 @@ the server or brick, and the operation.
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import TYPE_CHECKING
 
@@ -43,6 +45,7 @@ __all__ = [
     "LocalProtocolError",
     "MgmtError",
     "ProtocolError",
+    "QuorumError",
     "RemoteProtocolError",
     "RpcDenied",
     "RpcError",
@@ -260,6 +263,31 @@ class LayoutHoleError(GlusterError, LookupError):
         super().__init__(
             f"hash 0x{hash_value:08x} falls in a hole of the directory layout "
             "(no child's trusted.glusterfs.dht range contains it)"
+        )
+
+
+class QuorumError(FopError):
+    """A replicated write (or lookup) was refused: too few bricks take part.
+
+    Nothing was written on any brick (or, if the loss happened during the
+    write, the bricks stay marked dirty for gluster's self-heal). errno is
+    ENOTCONN, as gluster's AFR answers.
+
+    Attributes:
+        have: the bricks that took part.
+        need: the quorum rule, e.g. "more than half of 3".
+    """
+
+    def __init__(
+        self, fop: str, target: str, xlator: str, have: Sequence[str], need: str
+    ) -> None:
+        super().__init__(fop, target, xlator, errno.ENOTCONN)
+        self.have = list(have)
+        self.need = need
+        listed = ", ".join(self.have) or "none"
+        self.strerror = (
+            f"{self.strerror}: quorum not met ({len(self.have)} brick(s) up: "
+            f"{listed}; need {need})"
         )
 
 

@@ -17,12 +17,15 @@ Two small value types travel through the stack, after gluster's own:
 
 from __future__ import annotations
 
+import contextlib
 import stat as stat_module
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
 
 __all__ = ["Fd", "Loc", "Xlator", "iatt_is_dir", "iatt_is_reg"]
@@ -100,6 +103,19 @@ class Xlator(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def is_up(self) -> bool:
+        """True while this translator can take fops (a brick: connected)."""
+        return True
+
+    def transaction(self, fd: Fd) -> AbstractAsyncContextManager[None]:
+        """Group the writes made inside into one transaction where it matters.
+
+        Replicate holds one lock/changelog session across them (the writes of
+        one request in flight together); other translators need nothing.
+        """
+        return contextlib.nullcontext()
 
     def holders(self, fd: Fd) -> list[Xlator]:
         """The leaf translators (bricks) holding ``fd``'s data."""

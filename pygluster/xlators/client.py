@@ -98,6 +98,11 @@ class ClientXlator(Xlator):
         return str(self.brick)
 
     @property
+    def is_up(self) -> bool:
+        """True while the brick connection is established."""
+        return self._rpc is not None and not self._rpc.is_closed
+
+    @property
     def rpc(self) -> RpcClient:
         """The connection to the brick (after :meth:`start`)."""
         assert self._rpc is not None, f"{self.name} used before start()"
@@ -213,10 +218,16 @@ class ClientXlator(Xlator):
         *,
         payload: bytes | memoryview = b"",
         release: bool = False,
+        owner: bytes | None = None,
     ) -> Any:
         flags = fops.CTIME_FLAGS.get(procedure.name, 0)
         if release:
             cred = self._release_credentials.auth_v3()
+        elif owner is not None:
+            # Locks belong to the credential's lk_owner on this connection
+            # (§8.4); a transaction passes its own so that two of ours never
+            # share a lock.
+            cred = self._owner_credentials(owner).auth_v3()
         else:
             # The brick stamps the flagged times with our clock (utime, §8.6).
             cred = self.credentials.auth_v3(flags, time.time_ns() if flags else 0)
@@ -227,6 +238,24 @@ class ClientXlator(Xlator):
         if procedure.reply_payload:
             return result, reply.payload
         return result
+
+    def _owner_credentials(self, owner: bytes) -> Credentials:
+        c = self.credentials
+        return Credentials(
+            pid=c.pid, uid=c.uid, gid=c.gid, groups=c.groups, lk_owner=owner
+        )
+
+    def _flock(
+        self, lock_type: int, owner: bytes | None, start: int, length: int
+    ) -> Any:
+        return fops.GfProtoFlock(
+            type=lock_type,
+            whence=0,
+            start=start,
+            len=length,
+            pid=self.credentials.pid,
+            lk_owner=owner if owner is not None else self.credentials.lk_owner,
+        )
 
     def _remote_fd(self, fd: Fd) -> int:
         remote = fd.ctx.get(self)
@@ -342,33 +371,134 @@ class ClientXlator(Xlator):
             loc.path,
         )
 
-    async def inodelk(self, loc: Loc, domain: str, cmd: int, lock_type: int) -> None:
-        """INODELK on the whole of ``loc``'s inode in lock ``domain``.
+    async def inodelk(
+        self,
+        loc: Loc,
+        domain: str,
+        cmd: int,
+        lock_type: int,
+        *,
+        owner: bytes | None = None,
+        start: int = 0,
+        length: int = 0,
+    ) -> None:
+        """INODELK on ``loc``'s inode in lock ``domain`` (default: whole file).
 
-        The lock is owned by our credential's lk_owner on this connection
-        (§8.4); the flock's own owner field is overwritten by the brick.
+        The lock is owned by ``owner`` (default our credential's lk_owner) on
+        this connection (§8.4); the flock's own owner field is overwritten
+        by the brick.
         """
         assert loc.gfid is not None
-        flock = fops.GfProtoFlock(
-            type=lock_type,
-            whence=0,
-            start=0,
-            len=0,
-            pid=self.credentials.pid,
-            lk_owner=self.credentials.lk_owner,
-        )
         await self._fop(
             fops.INODELK,
             fops.GfxInodelkReq(
                 gfid=loc.gfid,
                 cmd=cmd,
                 type=lock_type,
-                flock=flock,
+                flock=self._flock(lock_type, owner, start, length),
                 volume=domain,
                 xdata=None,
             ),
             f"{loc.path} (lock domain {domain})",
+            owner=owner,
         )
+
+    async def finodelk(
+        self,
+        fd: Fd,
+        domain: str,
+        cmd: int,
+        lock_type: int,
+        *,
+        owner: bytes | None = None,
+        start: int = 0,
+        length: int = 0,
+    ) -> None:
+        """FINODELK: :meth:`inodelk` through an open fd."""
+        await self._fop(
+            fops.FINODELK,
+            fops.GfxFinodelkReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                cmd=cmd,
+                type=lock_type,
+                flock=self._flock(lock_type, owner, start, length),
+                volume=domain,
+                xdata=None,
+            ),
+            f"{fd.loc.path} (lock domain {domain})",
+            owner=owner,
+        )
+
+    async def entrylk(
+        self,
+        parent: Loc,
+        name: str,
+        domain: str,
+        cmd: int,
+        lock_type: int,
+        *,
+        owner: bytes | None = None,
+    ) -> None:
+        """ENTRYLK on entry ``name`` of directory ``parent`` in ``domain``."""
+        assert parent.gfid is not None
+        await self._fop(
+            fops.ENTRYLK,
+            fops.GfxEntrylkReq(
+                gfid=parent.gfid,
+                cmd=cmd,
+                type=lock_type,
+                # namelen is a flag-like length: 0 would lock the whole
+                # directory (gotcha 19).
+                namelen=len(name.encode("utf-8", "surrogateescape")),
+                name=name,
+                volume=domain,
+                xdata=None,
+            ),
+            f"{parent.path}/{name} (entry lock domain {domain})",
+            owner=owner,
+        )
+
+    async def xattrop(
+        self,
+        loc: Loc,
+        flags: int,
+        values: dict[str, DictValue],
+        *,
+        owner: bytes | None = None,
+    ) -> dict[str, DictValue]:
+        """XATTROP: atomically combine ``values`` into xattrs; the results."""
+        assert loc.gfid is not None
+        reply = await self._fop(
+            fops.XATTROP,
+            fops.GfxXattropReq(gfid=loc.gfid, flags=flags, dict=values, xdata=None),
+            loc.path,
+            owner=owner,
+        )
+        return dict(reply.dict or {})
+
+    async def fxattrop(
+        self,
+        fd: Fd,
+        flags: int,
+        values: dict[str, DictValue],
+        *,
+        owner: bytes | None = None,
+    ) -> dict[str, DictValue]:
+        """FXATTROP: :meth:`xattrop` through an open fd."""
+        reply = await self._fop(
+            fops.FXATTROP,
+            fops.GfxFxattropReq(
+                gfid=fd.gfid,
+                fd=self._remote_fd(fd),
+                flags=flags,
+                dict=values,
+                xdata=None,
+            ),
+            fd.loc.path,
+            owner=owner,
+        )
+        return dict(reply.dict or {})
 
     # --- open files ---------------------------------------------------------------
 

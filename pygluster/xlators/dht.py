@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import stat as stat_module
 import struct
 from typing import TYPE_CHECKING, TypeVar
@@ -47,6 +48,7 @@ from pygluster.xlators.dht_layout import (
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
 
@@ -423,6 +425,9 @@ class DistributeXlator(Xlator):
     def holders(self, fd: Fd) -> list[Xlator]:
         return self._child_of(fd).holders(fd)
 
+    def transaction(self, fd: Fd) -> AbstractAsyncContextManager[None]:
+        return self._child_of(fd).transaction(fd)
+
 
 def _range_xattr(layout: Layout, index: int) -> bytes:
     entry = layout.range_for(index)
@@ -447,11 +452,17 @@ class _HealLock:
         self._children = children
         self._loc = loc
         self._held: list[Xlator] = []
+        # A lock owner of its own, so no other lock of ours can share it.
+        self._owner = os.urandom(8)
 
     async def __aenter__(self) -> None:
         for child in self._children:
             await child.inodelk(  # type: ignore[attr-defined]
-                self._loc, HEAL_DOMAIN, fops.LkCmd.SETLKW, fops.LkType.WRLCK
+                self._loc,
+                HEAL_DOMAIN,
+                fops.LkCmd.SETLKW,
+                fops.LkType.WRLCK,
+                owner=self._owner,
             )
             self._held.append(child)
 
@@ -460,7 +471,11 @@ class _HealLock:
             for child in reversed(self._held):
                 try:
                     await child.inodelk(  # type: ignore[attr-defined]
-                        self._loc, HEAL_DOMAIN, fops.LkCmd.SETLK, fops.LkType.UNLCK
+                        self._loc,
+                        HEAL_DOMAIN,
+                        fops.LkCmd.SETLK,
+                        fops.LkType.UNLCK,
+                        owner=self._owner,
                     )
                 except FopError as exc:
                     log.warning("unlocking %s: %s", self._loc.path, exc)

@@ -2,7 +2,8 @@
 
 Each volfile xlator becomes one of three things:
 
-* a translator we run (``protocol/client``, ``cluster/distribute``);
+* a translator we run (``protocol/client``, ``cluster/distribute``,
+  ``cluster/replicate``);
 * nothing, for types that only cache, batch, trace or time things on the
   client and never change which bytes land where (performance/*,
   debug/io-stats, features/utime whose client part we do through the v3
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pygluster._concurrency import background_nursery, run_all
 from pygluster.errors import UnsupportedVolume
+from pygluster.xlators.afr import ReplicateXlator
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.dht import DistributeXlator
 
@@ -61,6 +63,8 @@ PASS_THROUGH_TYPES = frozenset(
 )
 CLIENT_TYPE = "protocol/client"
 DISTRIBUTE_TYPE = "cluster/distribute"
+REPLICATE_TYPE = "cluster/replicate"
+RUN_TYPES = frozenset({CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,7 @@ def plan(graph: Graph) -> list[PlanStep]:
     """What pygluster would do with each reachable xlator of ``graph``."""
     steps = []
     for _, xlator in graph.walk():
-        if xlator.type in (CLIENT_TYPE, DISTRIBUTE_TYPE):
+        if xlator.type in RUN_TYPES:
             action = "run"
         elif xlator.type in PASS_THROUGH_TYPES:
             action = "skip"
@@ -146,6 +150,18 @@ async def open_client_graph(
             elif node.type == DISTRIBUTE_TYPE:
                 children = [build(child) for child in node.subvolumes]
                 made = DistributeXlator(node.name, children, dict(node.options))
+            elif node.type == REPLICATE_TYPE:
+                replicas = [build(child) for child in node.subvolumes]
+                if not all(isinstance(b, ClientXlator) for b in replicas):
+                    # AFR's changelog is per brick; anything between it and
+                    # its bricks would need to be understood first.
+                    raise UnsupportedVolume(volume, node.name, node.type)
+                made = ReplicateXlator(
+                    node.name,
+                    [b for b in replicas if isinstance(b, ClientXlator)],
+                    dict(node.options),
+                    volume,
+                )
             else:  # pass-through: link the parent straight to the only child
                 assert node.type in PASS_THROUGH_TYPES
                 if len(node.subvolumes) != 1:

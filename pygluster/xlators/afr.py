@@ -1,0 +1,923 @@
+"""``cluster/replicate`` (AFR): one file on every child, never a silent split brain.
+
+Each brick keeps, per file, a changelog of what the *other* bricks missed:
+``trusted.afr.<name_j>`` = three big-endian int32 counters [data, metadata,
+entry] "operations brick j missed, as witnessed by this brick", and
+``trusted.afr.dirty`` "a transaction touched me and has not finished"
+(topology.md §3.1). gluster's self-heal daemon reads them to find sources and
+sinks; a client that writes without keeping them corrupts the volume
+silently. This translator keeps them exactly as libgfapi's AFR does.
+
+Reads (§3.2) go to one *readable* child: not blamed by any reply, not failed,
+never the arbiter; the choice hashes the gfid (read-hash-mode 1), and a
+failure moves on to the next readable child.
+
+Every modifying fop is a transaction (§3.3):
+
+1. lock: FINODELK (data) or ENTRYLK on the parent (entry) in the domain named
+   after this xlator, non-blocking on all children at once, and if any is
+   busy, released and taken blocking in index order (no deadlock between
+   clients); each transaction has a lock owner of its own;
+2. pre-op: (F)XATTROP ADD_ARRAY dirty +1 on every locked child (which also
+   returns the current blame counters);
+3. checks: quorum; at least one unblamed copy takes part; never only the
+   arbiter;
+4. the fop on every child that passed the pre-op;
+5. fsync (ensure-durability) so data is stable before the changelog is cleared;
+6. post-op on the children where everything succeeded: dirty -1 and +1 blame
+   for every child that missed the fop, in one xattrop;
+7. unlock.
+
+If quorum is lost during the fop, the post-op is not done: the copies stay
+dirty and the self-heal daemon sorts them out (the designed crash path).
+Quorum (§3.5): ``auto`` (the default for 3 or more children) needs more than
+half the children, or exactly half including the first; ``fixed`` needs
+``quorum-count``; ``none`` one.
+
+:meth:`ReplicateXlator.transaction` lets the block device run the pieces of
+one large write inside a single transaction (one lock and changelog round for
+all of them, like AFR's eager lock over one request).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import struct
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import trio
+
+from pygluster.errors import FopError, QuorumError, TransportError, UnsupportedVolume
+from pygluster.rpc import fops
+from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_dir
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+
+    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.xlators.client import ClientXlator
+
+__all__ = ["ReplicateXlator", "super_fast_hash"]
+
+log = logging.getLogger("pygluster.afr")
+
+T = TypeVar("T")
+
+AFR_PREFIX = "trusted.afr."
+AFR_DIRTY = "trusted.afr.dirty"
+DATA, METADATA, ENTRY = 0, 1, 2
+_TRIPLET = struct.Struct(">iii")
+_ZERO = _TRIPLET.pack(0, 0, 0)
+#: Metadata transactions lock this one byte past any data (afr LLONG_MAX - 1).
+_METADATA_LOCK_START = 2**63 - 2
+_OFF = ("off", "no", "false", "disable", "0")
+
+
+def super_fast_hash(data: bytes) -> int:
+    """Paul Hsieh's SuperFastHash as gluster has it (libglusterfs hashfn.c).
+
+    AFR's read-hash-mode 1 picks ``super_fast_hash(gfid) % child_count``.
+    16-bit reads are little-endian (x86), and the tail bytes are C ``char``,
+    signed on x86.
+    """
+    mask = 0xFFFF_FFFF
+    length = len(data)
+    if length == 0:
+        return 0
+    value = length
+    rem = length & 3
+    pos = 0
+    for _ in range(length >> 2):
+        value = (value + int.from_bytes(data[pos : pos + 2], "little")) & mask
+        tmp = ((int.from_bytes(data[pos + 2 : pos + 4], "little") << 11) ^ value) & mask
+        value = ((value << 16) & mask) ^ tmp
+        pos += 4
+        value = (value + (value >> 11)) & mask
+
+    def signed(byte: int) -> int:
+        return byte - 256 if byte >= 128 else byte
+
+    if rem == 3:
+        value = (value + int.from_bytes(data[pos : pos + 2], "little")) & mask
+        value ^= (value << 16) & mask
+        value ^= (signed(data[pos + 2]) << 18) & mask
+        value = (value + (value >> 11)) & mask
+    elif rem == 2:
+        value = (value + int.from_bytes(data[pos : pos + 2], "little")) & mask
+        value ^= (value << 11) & mask
+        value = (value + (value >> 17)) & mask
+    elif rem == 1:
+        value = (value + signed(data[pos])) & mask
+        value ^= (value << 10) & mask
+        value = (value + (value >> 1)) & mask
+    value ^= (value << 3) & mask
+    value = (value + (value >> 5)) & mask
+    value ^= (value << 4) & mask
+    value = (value + (value >> 17)) & mask
+    value ^= (value << 25) & mask
+    value = (value + (value >> 6)) & mask
+    return value
+
+
+def _triplet(values: Xdata, key: str) -> tuple[int, int, int]:
+    value = (values or {}).get(key)
+    raw = value.value if value is not None else None
+    if isinstance(raw, bytes) and len(raw) == _TRIPLET.size:
+        data, metadata, entry = _TRIPLET.unpack(raw)
+        return data, metadata, entry
+    return 0, 0, 0
+
+
+@dataclass
+class _Inode:
+    """What AFR knows about one inode: which children may serve it."""
+
+    readable: list[bool]
+    is_dir: bool = False
+
+
+@dataclass
+class _FdState:
+    """Per-fd AFR state: which children have it open, the running session."""
+
+    opened: set[int] = field(default_factory=set)
+    session: _Transaction | None = None
+
+
+class ReplicateXlator(Xlator):
+    """The ``cluster/replicate`` translator over its bricks."""
+
+    def __init__(
+        self,
+        name: str,
+        children: list[ClientXlator],
+        options: dict[str, str],
+        volume: str,
+    ) -> None:
+        super().__init__(name, list(children))
+        #: The children, typed: a replicate's subvolumes are always bricks.
+        self.bricks = list(children)
+        count = len(children)
+        names = options.get("afr-pending-xattr", "")
+        # The changelog keys come from the volfile, in child order; never
+        # invent them (after replace-brick they are not sequential, §3.6).
+        self.pending = [n for n in names.split(",") if n]
+        if len(self.pending) != count:
+            raise UnsupportedVolume(
+                volume, name, "cluster/replicate without afr-pending-xattr"
+            )
+        if (
+            options.get("thin-arbiter", "")
+            or options.get("thin-arbiter-count", "0") != "0"
+        ):
+            raise UnsupportedVolume(
+                volume, name, "cluster/replicate with a thin arbiter"
+            )
+        self.arbiter: int | None = (
+            count - 1 if options.get("arbiter-count", "0") == "1" else None
+        )
+        quorum_type = options.get("quorum-type")
+        if quorum_type is None:
+            # afr.c fix_quorum_options: unset means auto for 3+ children.
+            quorum_type = "auto" if count > 2 else "none"
+        self.quorum_type = quorum_type
+        self.quorum_count = int(options.get("quorum-count", "0") or 0)
+        self.hash_mode = int(options.get("read-hash-mode", "1"))
+        self.ensure_durability = options.get("ensure-durability", "on") not in _OFF
+        self._inodes: dict[bytes, _Inode] = {
+            fops.ROOT_GFID: _Inode([True] * count, True)
+        }
+
+    # --- children and quorum ----------------------------------------------------
+
+    def _brick(self, index: int) -> str:
+        return str(self.children[index])
+
+    def _up(self) -> list[int]:
+        return [i for i, child in enumerate(self.children) if child.is_up]
+
+    @property
+    def is_up(self) -> bool:
+        return self._has_quorum(self._up())
+
+    def _quorum_rule(self) -> str:
+        n = len(self.children)
+        if self.quorum_type == "fixed":
+            return f"at least {self.quorum_count} of {n}"
+        if self.quorum_type == "auto":
+            return f"more than half of {n}, or half including the first brick"
+        return "at least one"
+
+    def _has_quorum(self, indexes: Sequence[int]) -> bool:
+        count = len(set(indexes))
+        n = len(self.children)
+        if self.quorum_type == "fixed":
+            return count >= max(1, self.quorum_count)
+        if self.quorum_type == "auto":
+            # afr_has_quorum: > n/2, or exactly n/2 including child 0.
+            return 2 * count > n or (2 * count == n and 0 in indexes)
+        return count >= 1
+
+    def _require_quorum(self, indexes: Sequence[int], fop: str, target: str) -> None:
+        if not self._has_quorum(indexes):
+            raise QuorumError(
+                fop,
+                target,
+                self.name,
+                [self._brick(i) for i in sorted(set(indexes))],
+                self._quorum_rule(),
+            )
+
+    async def _each(
+        self, indexes: Sequence[int], call: Callable[[ClientXlator], Awaitable[T]]
+    ) -> dict[int, T | GlusterFailure]:
+        """Run ``call`` on the given children concurrently; results or failures."""
+        results: dict[int, T | GlusterFailure] = {}
+
+        async def one(index: int) -> None:
+            try:
+                results[index] = await call(self.bricks[index])
+            except (FopError, TransportError) as exc:
+                results[index] = GlusterFailure(exc)
+
+        async with trio.open_nursery() as nursery:
+            for index in indexes:
+                nursery.start_soon(one, index)
+        return results
+
+    # --- changelog ----------------------------------------------------------------
+
+    def _lookup_keys(self) -> dict[str, DictValue]:
+        keys = {AFR_PREFIX + name: DictValue.uint(12) for name in self.pending}
+        keys[AFR_DIRTY] = DictValue.uint(12)
+        return keys
+
+    def _changelog(
+        self, slot: int, blamed: Sequence[int], dirty: int
+    ) -> dict[str, DictValue]:
+        """An ADD_ARRAY dict: +1 blame in ``slot`` for ``blamed``, ``dirty``."""
+        values = {}
+        for index, name in enumerate(self.pending):
+            counts = [0, 0, 0]
+            if index in blamed:
+                counts[slot] = 1
+            values[AFR_PREFIX + name] = DictValue.ptr(_TRIPLET.pack(*counts))
+        dirty_counts = [0, 0, 0]
+        dirty_counts[slot] = dirty
+        values[AFR_DIRTY] = DictValue.ptr(_TRIPLET.pack(*dirty_counts))
+        return values
+
+    def _blamed_by(self, replies: Mapping[int, Xdata], slot: int) -> set[int]:
+        """Children that any of the replies accuses of a missed operation."""
+        blamed = set()
+        for values in replies.values():
+            for index, name in enumerate(self.pending):
+                if _triplet(values, AFR_PREFIX + name)[slot] != 0:
+                    blamed.add(index)
+        return blamed
+
+    # --- reads ------------------------------------------------------------------------
+
+    def _read_order(self, gfid: bytes, candidates: Sequence[int]) -> list[int]:
+        order = sorted(candidates)
+        if self.hash_mode in (1, 2) and order:
+            first = super_fast_hash(gfid) % len(self.children)
+            if first in order:
+                order.remove(first)
+                order.insert(0, first)
+        return order
+
+    async def _read(
+        self, fd: Fd, fop: str, call: Callable[[ClientXlator], Awaitable[T]]
+    ) -> T:
+        state = self._state(fd)
+        inode = self._inodes.get(fd.gfid)
+        readable = inode.readable if inode is not None else [True] * len(self.children)
+        candidates = [
+            i
+            for i in state.opened
+            if readable[i] and i != self.arbiter and self.children[i].is_up
+        ]
+        if not candidates:
+            raise FopError(
+                fop, fd.loc.path, self.name, errno.EIO if self._up() else errno.ENOTCONN
+            )
+        error: Exception | None = None
+        for index in self._read_order(fd.gfid, candidates):
+            try:
+                return await call(self.bricks[index])
+            except (FopError, TransportError) as exc:
+                log.info(
+                    "%s: %s on %s failed, trying the next copy: %s",
+                    self.name,
+                    fop,
+                    self._brick(index),
+                    exc,
+                )
+                error = exc
+        assert error is not None
+        raise error
+
+    # --- entries ---------------------------------------------------------------------
+
+    async def lookup(self, loc: Loc, xdata: Xdata = None) -> tuple[GfxIattx, Xdata]:
+        ask = dict(xdata or {})
+        ask.update(self._lookup_keys())
+        up = self._up()
+        results = await self._each(up, lambda child: child.lookup(loc, ask))
+        answered = {
+            i: r
+            for i, r in results.items()
+            if not isinstance(r, GlusterFailure) or r.errno == errno.ENOENT
+        }
+        if self.quorum_type != "none":
+            # A lookup answered by fewer than quorum bricks fails (§3.5).
+            self._require_quorum(list(answered), "LOOKUP", loc.path)
+        found = {i: r for i, r in results.items() if not isinstance(r, GlusterFailure)}
+        if not found:
+            failures = [
+                r.error for r in results.values() if isinstance(r, GlusterFailure)
+            ]
+            if failures:
+                raise failures[0]
+            raise FopError("LOOKUP", loc.path, self.name, errno.ENOTCONN)
+        first_iatt = next(iter(found.values()))[0]
+        is_dir = iatt_is_dir(first_iatt)
+        slot = ENTRY if is_dir else DATA
+        blamed = self._blamed_by({i: r[1] for i, r in found.items()}, slot)
+        readable = [
+            i in found and (is_dir or (i not in blamed and i != self.arbiter))
+            for i in range(len(self.children))
+        ]
+        self._inodes[first_iatt.ia_gfid] = _Inode(readable, is_dir)
+        candidates = [i for i in found if readable[i]]
+        if not candidates:
+            # Every reachable data copy is accused: a split brain or only
+            # stale copies left. Never serve (or later overwrite) them.
+            raise FopError("LOOKUP", loc.path, self.name, errno.EIO)
+        index = self._read_order(first_iatt.ia_gfid, candidates)[0]
+        return found[index]
+
+    async def _entry_txn(
+        self,
+        parent: Loc,
+        name: str,
+        fop: str,
+        path: str,
+        call: Callable[[ClientXlator], Awaitable[T]],
+    ) -> dict[int, T]:
+        """An entry transaction on ``parent`` for ``name`` (§3.3, entry txns)."""
+        assert parent.gfid is not None
+        owner = os.urandom(8)
+        up = self._up()
+        self._require_quorum(up, fop, path)
+        domain = self.name
+
+        async def lock(child: ClientXlator, cmd: int) -> None:
+            await child.entrylk(
+                parent, name, domain, cmd, EntrylkType.WRLCK, owner=owner
+            )
+
+        async def unlock(child: ClientXlator) -> None:
+            await child.entrylk(
+                parent, name, domain, EntrylkCmd.UNLOCK, EntrylkType.WRLCK, owner=owner
+            )
+
+        locked = await self._take_locks(
+            up,
+            lambda c: lock(c, EntrylkCmd.LOCK_NB),
+            lambda c: lock(c, EntrylkCmd.LOCK),
+            unlock,
+        )
+        try:
+            self._require_quorum(locked, fop, path)
+            pre = await self._each(
+                locked,
+                lambda c: c.xattrop(
+                    parent,
+                    fops.XattropFlags.ADD_ARRAY,
+                    self._changelog(ENTRY, [], 1),
+                    owner=owner,
+                ),
+            )
+            prepared = [i for i, r in pre.items() if not isinstance(r, GlusterFailure)]
+            self._require_quorum(prepared, fop, path)
+            results = await self._each(prepared, call)
+            done = {
+                i: r for i, r in results.items() if not isinstance(r, GlusterFailure)
+            }
+            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
+            if not done:
+                # Failed the same way everywhere (EEXIST, ENOENT...): nothing
+                # diverged; clear the dirty marks and report the error.
+                await self._post_op_entry(parent, prepared, [], owner)
+                raise failures[0].error
+            if not self._has_quorum(list(done)):
+                raise QuorumError(
+                    fop,
+                    path,
+                    self.name,
+                    [self._brick(i) for i in done],
+                    self._quorum_rule(),
+                )
+            missed = [i for i in range(len(self.children)) if i not in done]
+            await self._post_op_entry(parent, list(done), missed, owner)
+            return done
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._each(locked, unlock)
+
+    async def _post_op_entry(
+        self, parent: Loc, on: Sequence[int], missed: Sequence[int], owner: bytes
+    ) -> None:
+        values = self._changelog(ENTRY, missed, -1)
+        await self._each(
+            on,
+            lambda c: c.xattrop(
+                parent, fops.XattropFlags.ADD_ARRAY, values, owner=owner
+            ),
+        )
+
+    async def _take_locks(
+        self,
+        indexes: Sequence[int],
+        try_lock: Callable[[ClientXlator], Awaitable[None]],
+        wait_lock: Callable[[ClientXlator], Awaitable[None]],
+        unlock: Callable[[ClientXlator], Awaitable[None]],
+    ) -> list[int]:
+        """Non-blocking on all; on contention, release and lock in index order.
+
+        Returns the children locked; children that failed otherwise (down,
+        errors) are left out and count as failed for the transaction.
+        """
+        results = await self._each(indexes, try_lock)
+        locked = [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
+        busy = [
+            i
+            for i, r in results.items()
+            if isinstance(r, GlusterFailure) and r.errno == errno.EAGAIN
+        ]
+        if not busy:
+            return sorted(locked)
+        # afr-lk-common.c: blocking locks one child at a time, in index order,
+        # so two clients can never each hold a part and wait for the other.
+        with trio.CancelScope(shield=True):
+            await self._each(locked, unlock)
+        locked = []
+        for index in sorted(indexes):
+            try:
+                await wait_lock(self.bricks[index])
+            except (FopError, TransportError) as exc:
+                log.info(
+                    "%s: lock on %s failed: %s", self.name, self._brick(index), exc
+                )
+                continue
+            locked.append(index)
+        return locked
+
+    async def create(
+        self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
+    ) -> tuple[Fd, GfxIattx]:
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        # The same gfid-req on every child: one inode everywhere (§3.3).
+        done = await self._entry_txn(
+            parent,
+            loc.name,
+            "CREATE",
+            loc.path,
+            lambda child: child.create(loc, flags, mode, gfid, umask),
+        )
+        fd = Fd(loc.with_gfid(gfid), flags)
+        state = _FdState(set(done))
+        for child_fd, _ in done.values():
+            fd.ctx.update(child_fd.ctx)
+        fd.ctx[self] = state
+        readable = [i in done and i != self.arbiter for i in range(len(self.children))]
+        self._inodes[gfid] = _Inode(readable)
+        iatt = done[self._pick(done)][1]
+        return fd, iatt
+
+    def _pick(self, done: dict[int, Any]) -> int:
+        """A data child among ``done`` (the arbiter's stats are fake)."""
+        data = [i for i in sorted(done) if i != self.arbiter]
+        return data[0] if data else min(done)
+
+    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        done = await self._entry_txn(
+            parent,
+            loc.name,
+            "MKDIR",
+            loc.path,
+            lambda c: c.mkdir(loc, mode, gfid, umask),
+        )
+        self._inodes[gfid] = _Inode(
+            [i in done for i in range(len(self.children))], True
+        )
+        return done[min(done)]
+
+    async def unlink(self, loc: Loc) -> None:
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        await self._entry_txn(
+            parent, loc.name, "UNLINK", loc.path, lambda c: c.unlink(loc)
+        )
+        if loc.gfid is not None:
+            self._inodes.pop(loc.gfid, None)
+
+    async def rmdir(self, loc: Loc) -> None:
+        assert loc.parent is not None
+        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        await self._entry_txn(
+            parent, loc.name, "RMDIR", loc.path, lambda c: c.rmdir(loc)
+        )
+
+    async def statfs(self, loc: Loc) -> GfStatfs:
+        results = await self._each(self._up(), lambda c: c.statfs(loc))
+        stats = [r for r in results.values() if not isinstance(r, GlusterFailure)]
+        if not stats:
+            raise FopError("STATFS", loc.path, self.name, errno.ENOTCONN)
+        # afr_statfs_cbk keeps the reply with the least space available.
+        return min(stats, key=lambda s: s.bavail * s.frsize)
+
+    async def inodelk(
+        self, loc: Loc, domain: str, cmd: int, lock_type: int, **kwargs: Any
+    ) -> None:
+        """Lock on every up child; needs quorum (DHT's layout-heal lock)."""
+        up = self._up()
+        self._require_quorum(up, "INODELK", loc.path)
+        results = await self._each(
+            up, lambda c: c.inodelk(loc, domain, cmd, lock_type, **kwargs)
+        )
+        failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
+        if failures and not self._has_quorum(
+            [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
+        ):
+            raise failures[0].error
+
+    async def setxattr(
+        self, loc: Loc, values: dict[str, DictValue], flags: int = 0
+    ) -> None:
+        """SETXATTR as a metadata transaction (DHT layouts on replicated dirs)."""
+        assert loc.gfid is not None
+        owner = os.urandom(8)
+        up = self._up()
+        self._require_quorum(up, "SETXATTR", loc.path)
+        domain = self.name
+
+        async def lock(child: ClientXlator, cmd: int) -> None:
+            await child.inodelk(
+                loc, domain, cmd, LkType.WRLCK, owner=owner, start=_METADATA_LOCK_START
+            )
+
+        async def unlock(child: ClientXlator) -> None:
+            await child.inodelk(
+                loc,
+                domain,
+                LkCmd.SETLK,
+                LkType.UNLCK,
+                owner=owner,
+                start=_METADATA_LOCK_START,
+            )
+
+        locked = await self._take_locks(
+            up, lambda c: lock(c, LkCmd.SETLK), lambda c: lock(c, LkCmd.SETLKW), unlock
+        )
+        try:
+            self._require_quorum(locked, "SETXATTR", loc.path)
+            await self._each(
+                locked,
+                lambda c: c.xattrop(
+                    loc,
+                    fops.XattropFlags.ADD_ARRAY,
+                    self._changelog(METADATA, [], 1),
+                    owner=owner,
+                ),
+            )
+            results = await self._each(locked, lambda c: c.setxattr(loc, values, flags))
+            done = [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
+            if not self._has_quorum(done):
+                failures = [
+                    r for r in results.values() if isinstance(r, GlusterFailure)
+                ]
+                raise (
+                    failures[0].error
+                    if failures
+                    else QuorumError(
+                        "SETXATTR", loc.path, self.name, [], self._quorum_rule()
+                    )
+                )
+            missed = [i for i in range(len(self.children)) if i not in done]
+            post = self._changelog(METADATA, missed, -1)
+            await self._each(
+                done,
+                lambda c: c.xattrop(
+                    loc, fops.XattropFlags.ADD_ARRAY, post, owner=owner
+                ),
+            )
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._each(locked, unlock)
+
+    # --- open files ------------------------------------------------------------------
+
+    def _state(self, fd: Fd) -> _FdState:
+        state = fd.ctx.get(self)
+        if state is None:
+            raise FopError("fd", fd.loc.path, self.name, errno.EBADF)
+        assert isinstance(state, _FdState)
+        return state
+
+    async def open(self, loc: Loc, flags: int) -> Fd:
+        assert loc.gfid is not None
+        if loc.gfid not in self._inodes:
+            await self.lookup(loc)
+        inode = self._inodes[loc.gfid]
+        targets = [
+            i
+            for i in self._up()
+            if inode.readable[i] or i == self.arbiter or not inode.is_dir
+        ]
+        results = await self._each(targets, lambda c: c.open(loc, flags))
+        opened = {i: r for i, r in results.items() if not isinstance(r, GlusterFailure)}
+        if not opened:
+            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
+            raise (
+                failures[0].error
+                if failures
+                else FopError("OPEN", loc.path, self.name, errno.ENOTCONN)
+            )
+        fd = Fd(loc, flags)
+        for child_fd in opened.values():
+            fd.ctx.update(child_fd.ctx)
+        fd.ctx[self] = _FdState(set(opened))
+        if not any(inode.readable[i] and i != self.arbiter for i in opened):
+            await self.release(fd)
+            raise FopError("OPEN", loc.path, self.name, errno.EIO)
+        return fd
+
+    async def readv(
+        self, fd: Fd, offset: int, size: int
+    ) -> tuple[memoryview, GfxIattx]:
+        return await self._read(fd, "READ", lambda c: c.readv(fd, offset, size))
+
+    async def fstat(self, fd: Fd) -> GfxIattx:
+        return await self._read(fd, "FSTAT", lambda c: c.fstat(fd))
+
+    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+        return await self._read(fd, "SEEK", lambda c: c.seek(fd, offset, what))
+
+    async def flush(self, fd: Fd) -> None:
+        state = self._state(fd)
+        await self._each(
+            [i for i in state.opened if self.children[i].is_up], lambda c: c.flush(fd)
+        )
+
+    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+        state = self._state(fd)
+        targets = [i for i in state.opened if self.children[i].is_up]
+        results = await self._each(targets, lambda c: c.fsync(fd, datasync))
+        done = [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
+        if not self._has_quorum(done):
+            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
+            if failures:
+                raise failures[0].error
+            self._require_quorum(done, "FSYNC", fd.loc.path)
+
+    async def release(self, fd: Fd) -> None:
+        state = fd.ctx.pop(self, None)
+        if not isinstance(state, _FdState):
+            return
+        await self._each(sorted(state.opened), lambda c: c.release(fd))
+
+    def holders(self, fd: Fd) -> list[Xlator]:
+        state = self._state(fd)
+        leaves: list[Xlator] = []
+        for index in sorted(state.opened):
+            if index != self.arbiter:
+                leaves.extend(self.children[index].holders(fd))
+        return leaves
+
+    # --- data transactions -------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self, fd: Fd) -> AsyncIterator[None]:
+        state = self._state(fd)
+        if state.session is not None:
+            yield
+            return
+        async with self._data_transaction(fd, "WRITE") as txn:
+            state.session = txn
+            try:
+                yield
+            finally:
+                state.session = None
+
+    @asynccontextmanager
+    async def _data_transaction(self, fd: Fd, fop: str) -> AsyncIterator[_Transaction]:
+        txn = _Transaction(self, fd, fop)
+        await txn.begin()
+        try:
+            yield txn
+        finally:
+            with trio.CancelScope(shield=True):
+                await txn.end()
+
+    async def _write_fop(
+        self, fd: Fd, fop: str, call: Callable[[ClientXlator], Awaitable[GfxIattx]]
+    ) -> GfxIattx:
+        state = self._state(fd)
+        if state.session is not None:
+            return await state.session.run(fop, call)
+        async with self._data_transaction(fd, fop) as txn:
+            return await txn.run(fop, call)
+
+    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
+        return await self._write_fop(fd, "WRITE", lambda c: c.writev(fd, offset, data))
+
+    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+        return await self._write_fop(fd, "FTRUNCATE", lambda c: c.ftruncate(fd, size))
+
+    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+        return await self._write_fop(
+            fd, "FALLOCATE", lambda c: c.fallocate(fd, mode, offset, length)
+        )
+
+    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        return await self._write_fop(
+            fd, "DISCARD", lambda c: c.discard(fd, offset, length)
+        )
+
+    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        return await self._write_fop(
+            fd, "ZEROFILL", lambda c: c.zerofill(fd, offset, length)
+        )
+
+
+@dataclass
+class GlusterFailure:
+    """A child's fop that failed, kept beside the successes of the others."""
+
+    error: FopError | TransportError
+
+    @property
+    def errno(self) -> int | None:
+        return self.error.errno if isinstance(self.error, FopError) else None
+
+
+class _Transaction:
+    """One data transaction: lock → pre-op → fops → fsync → post-op → unlock."""
+
+    def __init__(self, afr: ReplicateXlator, fd: Fd, fop: str) -> None:
+        self.afr = afr
+        self.fd = fd
+        self.fop = fop
+        self.path = fd.loc.path
+        self.owner = os.urandom(8)
+        self.locked: list[int] = []
+        self.active: list[int] = []
+        self.failed: set[int] = set()
+        self.wrote = False
+        self.lost_quorum = False
+
+    async def begin(self) -> None:
+        afr = self.afr
+        state = afr._state(self.fd)
+        candidates = [i for i in sorted(state.opened) if afr.children[i].is_up]
+        afr._require_quorum(candidates, self.fop, self.path)
+        domain = afr.name
+        fd, owner = self.fd, self.owner
+
+        async def lock(child: ClientXlator, cmd: int) -> None:
+            await child.finodelk(fd, domain, cmd, LkType.WRLCK, owner=owner)
+
+        async def unlock(child: ClientXlator) -> None:
+            await child.finodelk(fd, domain, LkCmd.SETLK, LkType.UNLCK, owner=owner)
+
+        self._unlock = unlock
+        # Whole-file lock: eager-lock/full-lock/arbiter are on by default (§3.3).
+        self.locked = await afr._take_locks(
+            candidates,
+            lambda c: lock(c, LkCmd.SETLK),
+            lambda c: lock(c, LkCmd.SETLKW),
+            unlock,
+        )
+        try:
+            afr._require_quorum(self.locked, self.fop, self.path)
+            dirty = afr._changelog(DATA, [], 1)
+            pre = await afr._each(
+                self.locked,
+                lambda c: c.fxattrop(
+                    fd, fops.XattropFlags.ADD_ARRAY, dirty, owner=owner
+                ),
+            )
+            prepared = [i for i, r in pre.items() if not isinstance(r, GlusterFailure)]
+            replies = {
+                i: r for i, r in pre.items() if not isinstance(r, GlusterFailure)
+            }
+            if not afr._has_quorum(prepared):
+                await self._clear(prepared, [])
+                afr._require_quorum(prepared, self.fop, self.path)
+            blamed = afr._blamed_by(replies, DATA)
+            good = [i for i in prepared if i not in blamed]
+            if afr.arbiter is not None and good == [afr.arbiter]:
+                # The arbiter holds no data: it alone cannot be the source.
+                await self._clear(prepared, [])
+                raise FopError(self.fop, self.path, afr.name, errno.ENOTCONN)
+            if not good:
+                # Only blamed (stale) copies reachable: writing would bless them.
+                await self._clear(prepared, [])
+                raise FopError(self.fop, self.path, afr.name, errno.EIO)
+            self.active = sorted(prepared)
+            self.failed = {i for i in range(len(afr.children)) if i not in prepared}
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await afr._each(self.locked, unlock)
+            raise
+
+    async def run(
+        self, fop: str, call: Callable[[ClientXlator], Awaitable[GfxIattx]]
+    ) -> GfxIattx:
+        afr = self.afr
+        targets = [i for i in self.active if i not in self.failed]
+        results = await afr._each(targets, call)
+        done = {i: r for i, r in results.items() if not isinstance(r, GlusterFailure)}
+        failures = {i: r for i, r in results.items() if isinstance(r, GlusterFailure)}
+        if (
+            not done
+            and failures
+            and all(isinstance(f.error, FopError) for f in failures.values())
+        ):
+            # The same refusal everywhere (ENOSPC, EINVAL...): nothing diverged.
+            raise next(iter(failures.values())).error
+        for index, failure in failures.items():
+            log.warning(
+                "%s: %s on %s failed, it will be blamed: %s",
+                afr.name,
+                fop,
+                afr._brick(index),
+                failure.error,
+            )
+            self.failed.add(index)
+        self.wrote = True
+        if not afr._has_quorum(list(done)):
+            self.lost_quorum = True
+            raise QuorumError(
+                fop,
+                self.path,
+                afr.name,
+                [afr._brick(i) for i in done],
+                afr._quorum_rule(),
+            )
+        return done[afr._pick(done)]
+
+    async def _clear(self, on: Sequence[int], missed: Sequence[int]) -> None:
+        values = self.afr._changelog(DATA, missed, -1)
+        fd, owner = self.fd, self.owner
+        await self.afr._each(
+            on,
+            lambda c: c.fxattrop(fd, fops.XattropFlags.ADD_ARRAY, values, owner=owner),
+        )
+
+    async def end(self) -> None:
+        afr = self.afr
+        try:
+            if self.lost_quorum:
+                # Leave the copies dirty: the self-heal daemon decides (§3.3 5).
+                log.warning(
+                    "%s: %s lost quorum; %s left dirty for self-heal",
+                    afr.name,
+                    self.fop,
+                    self.path,
+                )
+                return
+            succeeded = [i for i in self.active if i not in self.failed]
+            if self.wrote and afr.ensure_durability and succeeded:
+                # Data stable before the dirty mark goes (afr_changelog_fsync).
+                fd = self.fd
+                synced = await afr._each(succeeded, lambda c: c.fsync(fd, True))
+                for index, result in synced.items():
+                    if isinstance(result, GlusterFailure):
+                        self.failed.add(index)
+                succeeded = [i for i in succeeded if i not in self.failed]
+            missed = [i for i in range(len(afr.children)) if i not in succeeded]
+            await self._clear(succeeded, missed if self.wrote else [])
+            if self.wrote and missed:
+                inode = afr._inodes.get(self.fd.gfid)
+                if inode is not None:
+                    for index in missed:
+                        inode.readable[index] = False
+        finally:
+            await afr._each(self.locked, self._unlock)
+
+
+def _parent_path(path: str) -> str:
+    parent = path.rsplit("/", 1)[0]
+    return parent or "/"
