@@ -45,9 +45,11 @@ from pygluster._concurrency import background_nursery
 from pygluster.errors import (
     ConnectionLost,
     ProtocolError,
+    RpcError,
     RpcTimeout,
     TransportError,
 )
+from pygluster.rpc import glusterd
 from pygluster.rpc.connection import (
     NEED_DATA,
     ConnectionClosed,
@@ -142,8 +144,12 @@ class RpcClient:
         credentials: Credentials,
         call_timeout: float | None,
         max_record_size: int | None = None,
+        ping_timeout: float | None = None,
     ) -> None:
         self.peer = peer
+        self.ping_timeout = ping_timeout
+        self._last_receive = trio.current_time()
+        self._closed = trio.Event()
         self.credentials = credentials
         self.call_timeout = call_timeout
         self._stream = stream
@@ -163,6 +169,58 @@ class RpcClient:
     def is_closed(self) -> bool:
         """True once the connection is gone; calls then fail at once."""
         return self._closed_error is not None
+
+    @property
+    def closed_reason(self) -> ConnectionLost | None:
+        """Why the connection ended (None while it is open)."""
+        return self._closed_error
+
+    async def wait_closed(self) -> None:
+        """Return once the connection is gone, for whatever reason."""
+        await self._closed.wait()
+
+    async def _watchdog_task(self, ping_timeout: float) -> None:
+        """Ping the server while calls are outstanding; drop it when silent.
+
+        rpc-clnt-ping.c: only connections with calls in flight are pinged,
+        and a server from which nothing arrived for ``ping-timeout`` seconds
+        is declared dead, failing every pending call (ENOTCONN in gluster),
+        so that a hung brick (SIGSTOP, a dead host) cannot hang the client.
+        """
+        ping_in_flight = False
+
+        async def ping() -> None:
+            nonlocal ping_in_flight
+            try:
+                await self.call(glusterd.PING, None)
+            except (ConnectionLost, RpcTimeout, RpcError):
+                pass
+            finally:
+                ping_in_flight = False
+
+        async with trio.open_nursery() as nursery:
+            while not self.is_closed:
+                await trio.sleep(ping_timeout / 4)
+                if not self._waiters:
+                    continue
+                silent = trio.current_time() - self._last_receive
+                if silent >= ping_timeout:
+                    log.warning(
+                        "%s has not responded in the last %g seconds, disconnecting",
+                        self.peer,
+                        ping_timeout,
+                    )
+                    await self._shut(
+                        ConnectionLost(
+                            f"{self.peer} has not responded in the last "
+                            f"{ping_timeout:g} seconds (ping-timeout)"
+                        )
+                    )
+                    break
+                if not ping_in_flight:
+                    ping_in_flight = True
+                    nursery.start_soon(ping)
+            nursery.cancel_scope.cancel()
 
     async def call(
         self,
@@ -278,6 +336,7 @@ class RpcClient:
                 ) as exc:
                     cause = exc
                     return
+                self._last_receive = trio.current_time()
                 self._conn.receive_data(data)
                 while True:
                     event = self._conn.next_event()
@@ -322,6 +381,7 @@ class RpcClient:
             waiter.done.set()
         self._waiters.clear()
         self._server_call_sender.close()
+        self._closed.set()
 
     async def _shut(self, error: ConnectionLost) -> None:
         self._fail_all(error)
@@ -410,6 +470,7 @@ async def open_rpc_client(
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     call_timeout: float | None = None,
     max_record_size: int | None = None,
+    ping_timeout: float | None = None,
 ) -> AsyncIterator[RpcClient]:
     """Connect to an RPC server and yield a client for it.
 
@@ -420,6 +481,9 @@ async def open_rpc_client(
         connect_timeout: seconds for the whole connect; None = no limit.
         call_timeout: default per-call reply deadline; None = no limit.
         max_record_size: largest record accepted from the server.
+        ping_timeout: declare the server dead after this many seconds of
+            silence while calls are outstanding (gluster's ping-timeout);
+            None = never.
 
     Raises:
         TransportError: the name did not resolve or no address accepted.
@@ -436,6 +500,7 @@ async def open_rpc_client(
         credentials=credentials,
         call_timeout=call_timeout,
         max_record_size=max_record_size,
+        ping_timeout=ping_timeout,
     ) as client:
         yield client
 
@@ -448,6 +513,7 @@ async def client_over_stream(
     credentials: Credentials | None = None,
     call_timeout: float | None = None,
     max_record_size: int | None = None,
+    ping_timeout: float | None = None,
 ) -> AsyncIterator[RpcClient]:
     """Run an :class:`RpcClient` over an already connected stream.
 
@@ -460,9 +526,12 @@ async def client_over_stream(
         credentials=credentials if credentials is not None else Credentials(),
         call_timeout=call_timeout,
         max_record_size=max_record_size,
+        ping_timeout=ping_timeout,
     )
     async with background_nursery() as nursery:
         nursery.start_soon(client._reader_task)
+        if ping_timeout:
+            nursery.start_soon(client._watchdog_task, ping_timeout)
         try:
             yield client
         finally:

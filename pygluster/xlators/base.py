@@ -53,7 +53,7 @@ class Loc:
         return Loc(self.path, self.parent, self.name, gfid)
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Fd:
     """An open file (gluster ``fd_t``), shared by every translator of a stack.
 

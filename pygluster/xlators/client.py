@@ -20,12 +20,20 @@ import os
 import socket
 import time
 import uuid
+import weakref
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import trio
 
 from pygluster._version import __version__
-from pygluster.errors import FopError, GlusterError, MgmtError
+from pygluster.errors import (
+    FopError,
+    GlusterError,
+    MgmtError,
+    RpcTimeout,
+    TransportError,
+)
 from pygluster.mgmt import port_by_brick
 from pygluster.rpc import fops, glusterd
 from pygluster.rpc.client import TcpAddress, open_rpc_client
@@ -35,6 +43,8 @@ from pygluster.rpc.sunrpc import Credentials
 from pygluster.xlators.base import Fd, Loc, Xlator
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
     from pygluster.rpc.programs import Procedure
@@ -47,6 +57,16 @@ log = logging.getLogger("pygluster.client")
 #: gluster's frame-timeout default (rpc-clnt.c): a call unanswered this long
 #: is failed. The volfile may override it.
 DEFAULT_FRAME_TIMEOUT = 1800.0
+#: network.ping-timeout's default (rpc-clnt-ping.c); the volfile says more.
+DEFAULT_PING_TIMEOUT = 42.0
+#: How long a fop on a lone brick waits for a reconnect before ENOTCONN.
+DEFAULT_RECONNECT_GRACE = 10.0
+#: First and largest delay between reconnect attempts (gluster retries every
+#: 3 s; we start sooner and back off).
+_RECONNECT_DELAYS = (0.5, 5.0)
+_CREATE_ONLY_FLAGS = int(
+    fops.GfOpenFlags.CREAT | fops.GfOpenFlags.EXCL | fops.GfOpenFlags.TRUNC
+)
 #: GD_OP_VERSION_MAX of glusterfs 10, sent as our op-version in SETVOLUME.
 _OP_VERSION = "100000"
 
@@ -74,16 +94,29 @@ class ClientXlator(Xlator):
         credentials: Credentials,
         nursery: trio.Nursery,
         connect_timeout: float | None,
+        reconnect_grace: float = DEFAULT_RECONNECT_GRACE,
     ) -> None:
         super().__init__(name, [])
         self.brick = brick
         self.options = options
         self.volume = volume
         self.credentials = credentials
+        #: Seconds a fop waits for a lost brick to come back before failing
+        #: with ENOTCONN. Replicate's children use 0: AFR carries on without
+        #: the brick and blames it, which is the right thing there.
+        self.reconnect_grace = reconnect_grace
+        self.ping_timeout = float(options.get("ping-timeout", DEFAULT_PING_TIMEOUT))
         self._nursery = nursery
-        self._closing = trio.Event()
         self._connect_timeout = connect_timeout
         self._rpc: RpcClient | None = None
+        self._run_scope = trio.CancelScope()
+        self._stopping = False
+        self._connected = trio.Event()
+        self._reconnects = 0
+        self._first_error: GlusterError | None = None
+        # Open files on this brick, reopened after a reconnect (remote fds
+        # are per connection and die with it, §8.3 / gotcha 14).
+        self._fds: weakref.WeakSet[Fd] = weakref.WeakSet()
         # RELEASE goes out as pid 0 with a zero lock owner, like gfapi (§8.3).
         self._release_credentials = Credentials(
             pid=0,
@@ -108,58 +141,130 @@ class ClientXlator(Xlator):
         assert self._rpc is not None, f"{self.name} used before start()"
         return self._rpc
 
-    # --- handshake -----------------------------------------------------------
+    # --- connection life ------------------------------------------------------
+    #
+    # Theory of operation: one task per brick (``_run``, in the graph's
+    # nursery) owns the connection. It connects (portmap unless the volfile
+    # pins remote-port, TCP, DUMP, SETVOLUME), reports the first success to
+    # start(), then waits for the connection to end: a socket error, EOF, or
+    # the ping watchdog declaring the brick dead. It then logs why, and
+    # reconnects with a growing delay (portmap again: a restarted brick gets
+    # a new port), redoes SETVOLUME with a new process-uuid and reopens every
+    # open fd, until stop(). While the brick is away fops fail with ENOTCONN
+    # (after waiting up to ``reconnect_grace`` for it to come back).
 
     async def start(self) -> None:
-        """Portmap, connect, DUMP and SETVOLUME.
+        """Connect the brick, the first time.
+
+        If that fails the error is raised, and the connection task keeps
+        trying in the background (as gluster's client does) until
+        :meth:`stop`: a replicate or distribute volume can work on without
+        one brick, and the brick joins when it comes up.
 
         Raises:
             MgmtError: portmap or SETVOLUME refused (the message says why).
             TransportError: the brick could not be reached.
         """
+        await self._nursery.start(self._run)
+        if self._first_error is not None:
+            raise self._first_error
+
+    async def _run(self, *, task_status: trio.TaskStatus[None]) -> None:
+        first = True
+        delay = _RECONNECT_DELAYS[0]
+        reason: GlusterError | None = None
+        with self._run_scope:
+            while True:
+                try:
+                    async with self._session() as rpc:
+                        if not first:
+                            await self._reopen_fds()
+                        self._connected.set()
+                        if first:
+                            first = False
+                            task_status.started()
+                        delay = _RECONNECT_DELAYS[0]
+                        await rpc.wait_closed()
+                        reason = rpc.closed_reason
+                except GlusterError as exc:
+                    if first:
+                        first = False
+                        self._first_error = exc
+                        task_status.started()
+                    reason = exc
+                self._connected = trio.Event()
+                if self._stopping:
+                    return
+                self._reconnects += 1
+                log.warning(
+                    "%s: brick %s unavailable (%s); reconnecting in %g s",
+                    self.name,
+                    self.brick,
+                    reason,
+                    delay,
+                )
+                await trio.sleep(delay)
+                delay = min(delay * 2, _RECONNECT_DELAYS[1])
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[RpcClient]:
         port = self.brick.port
         if port is None:
             port = await port_by_brick(
-                self.brick.host,
-                self.brick.path,
-                connect_timeout=self._connect_timeout,
+                self.brick.host, self.brick.path, connect_timeout=self._connect_timeout
             )
         self.port = port
-        self._rpc = await self._nursery.start(self._connection_task, port)
-        dump = await self._rpc.call(
-            glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
-        )
-        offered = {(p.prognum, p.progver) for p in dump.prog}
-        if (ProgramNumber.GLUSTER_FOP, fops.FOP_PROGRAM.version) not in offered:
-            raise MgmtError(
-                "DUMP",
-                str(self.brick),
-                errno.EPROTONOSUPPORT,
-                "the brick does not offer GlusterFS fops v400 (glusterfs >= 4 needed)",
-            )
-        await self._setvolume()
-        log.info("%s: connected to brick %s (port %d)", self.name, self.brick, port)
-
-    async def _connection_task(
-        self, port: int, *, task_status: trio.TaskStatus[RpcClient]
-    ) -> None:
-        # The connection lives in its own task so that its nursery (the RPC
-        # reader) is opened and closed by one task, as trio requires.
         frame_timeout = float(self.options.get("frame-timeout", DEFAULT_FRAME_TIMEOUT))
         async with open_rpc_client(
             TcpAddress(self.brick.host, port),
             credentials=self.credentials,
             connect_timeout=self._connect_timeout,
             call_timeout=frame_timeout,
+            ping_timeout=self.ping_timeout or None,
         ) as rpc:
-            task_status.started(rpc)
-            await self._closing.wait()
+            dump = await rpc.call(
+                glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
+            )
+            offered = {(p.prognum, p.progver) for p in dump.prog}
+            if (ProgramNumber.GLUSTER_FOP, fops.FOP_PROGRAM.version) not in offered:
+                raise MgmtError(
+                    "DUMP",
+                    str(self.brick),
+                    errno.EPROTONOSUPPORT,
+                    "the brick does not offer GlusterFS fops v400 (glusterfs >= 4)",
+                )
+            await self._setvolume(rpc)
+            self._rpc = rpc
+            what = "reconnected" if self._reconnects else "connected"
+            log.info("%s: %s to brick %s (port %d)", self.name, what, self.brick, port)
+            yield rpc
+
+    async def _reopen_fds(self) -> None:
+        for fd in list(self._fds):
+            if self not in fd.ctx:
+                continue
+            # Reopen without the create-time flags (client-handshake.c
+            # client_reopen: O_CREAT/O_EXCL/O_TRUNC stripped).
+            flags = fd.flags & ~_CREATE_ONLY_FLAGS
+            try:
+                reply = await self._fop(
+                    fops.OPEN,
+                    fops.GfxOpenReq(gfid=fd.gfid, flags=flags, xdata=None),
+                    fd.loc.path,
+                )
+            except FopError as exc:
+                log.warning("%s: could not reopen %s: %s", self.name, fd.loc.path, exc)
+                fd.ctx.pop(self, None)
+                continue
+            fd.ctx[self] = reply.fd
+            log.info("%s: reopened %s (fd %d)", self.name, fd.loc.path, reply.fd)
 
     async def stop(self) -> None:
-        """Close the brick connection (its task ends)."""
-        self._closing.set()
+        """Close the brick connection and stop reconnecting."""
+        self._stopping = True
         if self._rpc is not None:
             await self._rpc.aclose()
+        self._run_scope.cancel()
 
     def _setvolume_dict(self) -> dict[str, bytes]:
         # Keys as gfapi 10.3 sends them (gluster-protocol.md §5.4); the server
@@ -168,7 +273,8 @@ class ClientXlator(Xlator):
         # mixing our locks and fds with an earlier connection's.
         process_uuid = (
             f"CTX_ID:{uuid.uuid4()}-GRAPH_ID:0-PID:{os.getpid()}"
-            f"-HOST:{socket.gethostname()}-PC_NAME:{self.name}-RECON_NO:-0"
+            f"-HOST:{socket.gethostname()}-PC_NAME:{self.name}"
+            f"-RECON_NO:-{self._reconnects}"
         )
         values: dict[str, str | int] = {
             "process-uuid": process_uuid,
@@ -188,8 +294,8 @@ class ClientXlator(Xlator):
                 values[key] = self.options[key]
         return glusterd.str_dict(values)
 
-    async def _setvolume(self) -> None:
-        reply = await self.rpc.call(
+    async def _setvolume(self, rpc: RpcClient) -> None:
+        reply = await rpc.call(
             glusterd.SETVOLUME,
             glusterd.GfSetvolumeReq(dict=self._setvolume_dict()),
             cred=self.credentials.auth_v3(),
@@ -231,7 +337,24 @@ class ClientXlator(Xlator):
         else:
             # The brick stamps the flagged times with our clock (utime, §8.6).
             cred = self.credentials.auth_v3(flags, time.time_ns() if flags else 0)
-        reply = await self.rpc.call_reply(procedure, args, cred=cred, payload=payload)
+        if not self.is_up and self.reconnect_grace > 0 and not self._stopping:
+            with trio.move_on_after(self.reconnect_grace):
+                await self._connected.wait()
+        if self._rpc is None:
+            raise FopError(procedure.name, target, str(self.brick), errno.ENOTCONN)
+        try:
+            reply = await self._rpc.call_reply(
+                procedure, args, cred=cred, payload=payload
+            )
+        except RpcTimeout as exc:
+            raise FopError(
+                procedure.name, target, str(self.brick), errno.ETIMEDOUT
+            ) from exc
+        except TransportError as exc:
+            # gluster fails calls on a lost connection with ENOTCONN.
+            raise FopError(
+                procedure.name, target, str(self.brick), errno.ENOTCONN
+            ) from exc
         result: Any = reply.result
         if result.op_ret < 0:
             raise FopError(procedure.name, target, str(self.brick), result.op_errno)
@@ -306,6 +429,7 @@ class ClientXlator(Xlator):
         )
         fd = Fd(loc.with_gfid(reply.stat.ia_gfid), flags)
         fd.ctx[self] = reply.fd
+        self._fds.add(fd)
         return fd, reply.stat
 
     async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
@@ -509,6 +633,7 @@ class ClientXlator(Xlator):
         )
         fd = Fd(loc, flags)
         fd.ctx[self] = reply.fd
+        self._fds.add(fd)
         return fd
 
     def adopt(self, fd: Fd, remote_fd: int) -> None:
@@ -660,6 +785,7 @@ class ClientXlator(Xlator):
         return position
 
     async def release(self, fd: Fd) -> None:
+        self._fds.discard(fd)
         remote = fd.ctx.pop(self, None)
         if remote is None or self._rpc is None or self._rpc.is_closed:
             return

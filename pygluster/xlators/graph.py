@@ -16,13 +16,14 @@ Each volfile xlator becomes one of three things:
 
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pygluster._concurrency import background_nursery, run_all
-from pygluster.errors import UnsupportedVolume
+from pygluster.errors import GlusterError, UnsupportedVolume
 from pygluster.xlators.afr import ReplicateXlator
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.dht import DistributeXlator
@@ -105,6 +106,20 @@ class ClientGraph:
     clients: tuple[ClientXlator, ...]
 
 
+async def _start_all(clients: list[ClientXlator]) -> list[GlusterError]:
+    """Start every brick connection concurrently; return the failures."""
+    errors: list[GlusterError] = []
+
+    async def one(client: ClientXlator) -> None:
+        try:
+            await client.start()
+        except GlusterError as exc:
+            errors.append(exc)
+
+    await run_all(functools.partial(one, client) for client in clients)
+    return errors
+
+
 def _check_supported(graph: Graph, volume: str) -> None:
     for step in plan(graph):
         if step.action == "refuse":
@@ -172,7 +187,13 @@ async def open_client_graph(
 
         top = build(graph.top)
         try:
-            await run_all(client.start for client in clients)
+            errors = await _start_all(clients)
+            if len(errors) == len(clients):
+                raise errors[0]
+            for error in errors:
+                # The volume works on without it (replicate, distribute for
+                # the files elsewhere); it keeps reconnecting meanwhile.
+                log.warning("%s: starting without a brick: %s", volume, error)
             yield ClientGraph(volume, top, tuple(clients))
         finally:
             for client in clients:

@@ -206,8 +206,11 @@ async def test_folders_errors_and_unsupported_volumes(host: str) -> None:
         async with pygluster.open_async(uri, credentials=nobody):
             pass
     assert denied.value.errno == errno.EACCES
-    with pytest.raises(UnsupportedVolume, match="replicate"):
-        async with pygluster.open_async(f"gluster://{host}/pyg_rep3/x.img"):
+    with pytest.raises(UnsupportedVolume, match="disperse"):
+        async with pygluster.open_async(f"gluster://{host}/pyg_ec/x.img"):
+            pass
+    with pytest.raises(UnsupportedVolume, match="shard"):
+        async with pygluster.open_async(f"gluster://{host}/pyg_shard/x.img"):
             pass
     with pytest.raises(URIError):
         async with pygluster.open_async(f"gluster://{host}/pyg_dist"):
