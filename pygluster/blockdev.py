@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_IN_FLIGHT",
     "AsyncBlockDevice",
     "Extent",
+    "Mode",
     "Preallocation",
     "StatVFS",
     "create_async",

@@ -7,6 +7,7 @@ the server or brick, and the operation.
     GlusterError
     ├── URIError(ValueError)              bad gluster:// or json: URI
     ├── VolfileError(ValueError)          volfile syntax or graph error, .lineno
+    ├── IoScriptError(ValueError)         a `pygluster io` command does not parse
     ├── XdrError(ValueError)              out-of-range encode, garbage decode
     ├── ProtocolError                     abstract (h11's shape)
     │   ├── LocalProtocolError            the core was misused
@@ -41,6 +42,7 @@ __all__ = [
     "FopError",
     "GlusterError",
     "GlusterWarning",
+    "IoScriptError",
     "LayoutHoleError",
     "LocalProtocolError",
     "MgmtError",
@@ -76,6 +78,20 @@ class URIError(GlusterError, ValueError):
         self.uri = uri
         self.reason = reason
         super().__init__(f"invalid gluster URI {uri!r}: {reason}")
+
+
+class IoScriptError(GlusterError, ValueError):
+    """An io command could not be parsed.
+
+    Attributes:
+        command: the command text as given.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, command: str, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        super().__init__(f"io command {command!r}: {reason}")
 
 
 class VolfileError(GlusterError, ValueError):

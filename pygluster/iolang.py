@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from pygluster.errors import GlusterError
+from pygluster.errors import IoScriptError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -50,23 +50,6 @@ __all__ = [
 MAX_OFFSET = 2**63 - 1
 #: qemu-io's default write pattern (qemu-io-cmds.c write_f: ``pattern = 0xcd``).
 DEFAULT_PATTERN = 0xCD
-
-
-class IoScriptError(GlusterError, ValueError):
-    """An io command could not be parsed.
-
-    Attributes:
-        command: the command text as given.
-        reason: what is wrong with it.
-    """
-
-    # TODO(errors.py): this class belongs in pygluster/errors.py with the rest
-    # of the hierarchy; it lives here until that file can be edited.
-
-    def __init__(self, command: str, reason: str) -> None:
-        self.command = command
-        self.reason = reason
-        super().__init__(f"io command {command!r}: {reason}")
 
 
 # --- the commands ---------------------------------------------------------------
