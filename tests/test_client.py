@@ -234,3 +234,50 @@ async def test_real_tcp_round_trip_over_ipv4_and_ipv6() -> None:
                     reply = await client.call(glusterd.PORTBYBRICK, ARGS)
             assert reply.port == 4242
         listener.close()
+
+
+async def test_silent_server_is_dropped_after_ping_timeout(autojump_clock) -> None:
+    client_stream, server_stream = trio.testing.memory_stream_pair()
+    async with client_over_stream(
+        client_stream, "hung-brick", ping_timeout=5
+    ) as client:
+        start = trio.current_time()
+        with pytest.raises(ConnectionLost, match="has not responded in the last 5"):
+            await client.call(glusterd.PORTBYBRICK, ARGS)
+        assert 5 <= trio.current_time() - start <= 7.5
+    _ = server_stream
+
+
+async def test_server_answering_pings_is_kept_while_a_call_waits(
+    autojump_clock,
+) -> None:
+    client_stream, server_stream = trio.testing.memory_stream_pair()
+    core = FakeServerCore()
+    async with client_over_stream(
+        client_stream, "slow-brick", ping_timeout=5
+    ) as client:
+
+        async def serve() -> None:
+            slow_call = None
+            while True:
+                data = await server_stream.receive_some(65536)
+                for xid, call, _ in core.receive(data):
+                    if call.prog == glusterd.DUMP_PROGRAM.number and call.proc == 2:
+                        await server_stream.send_all(
+                            reply_record(
+                                xid,
+                                glusterd.GfCommonRsp(op_ret=0, op_errno=0, xdata={}),
+                            )
+                        )
+                    else:
+                        slow_call = xid
+                if slow_call is not None and trio.current_time() > 30:
+                    await server_stream.send_all(port_reply(slow_call, 7))
+                    return
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(serve)
+            reply = await client.call(glusterd.PORTBYBRICK, ARGS)
+        assert reply.port == 7
+        assert trio.current_time() > 30
+        assert not client.is_closed
