@@ -740,7 +740,16 @@ class ReplicateXlator(Xlator):
             return await txn.run(fop, call)
 
     async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
-        return await self._write_fop(fd, "WRITE", lambda c: c.writev(fd, offset, data))
+        arbiter = self.bricks[self.arbiter] if self.arbiter is not None else None
+
+        def write(child: ClientXlator) -> Awaitable[GfxIattx]:
+            # The arbiter stores no data: libgfapi's AFR sends it one byte at
+            # the real offset and reports the full length (afr_writev_wind).
+            if child is arbiter and len(data) > 1:
+                return child.writev(fd, offset, data[:1])
+            return child.writev(fd, offset, data)
+
+        return await self._write_fop(fd, "WRITE", write)
 
     async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
         return await self._write_fop(fd, "FTRUNCATE", lambda c: c.ftruncate(fd, size))
