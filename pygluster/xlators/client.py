@@ -135,6 +135,11 @@ class ClientXlator(Xlator):
         """True while the brick connection is established."""
         return self._rpc is not None and not self._rpc.is_closed
 
+    async def wait_connected(self) -> None:
+        """Return once the brick is connected (at once if it is)."""
+        while not self.is_up:
+            await self._connected.wait()
+
     @property
     def rpc(self) -> RpcClient:
         """The connection to the brick (after :meth:`start`)."""
@@ -185,6 +190,7 @@ class ClientXlator(Xlator):
                             task_status.started()
                         delay = _RECONNECT_DELAYS[0]
                         await rpc.wait_closed()
+                        self._connected = trio.Event()
                         reason = rpc.closed_reason
                 except GlusterError as exc:
                     if first:
