@@ -481,7 +481,13 @@ class ReplicateXlator(Xlator):
         return locked
 
     async def create(
-        self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
+        self,
+        loc: Loc,
+        flags: int,
+        mode: int,
+        gfid: bytes,
+        umask: int = 0,
+        xdata: Xdata = None,
     ) -> tuple[Fd, GfxIattx]:
         assert loc.parent is not None
         parent = Loc(_parent_path(loc.path), None, "", loc.parent)
@@ -491,7 +497,7 @@ class ReplicateXlator(Xlator):
             loc.name,
             "CREATE",
             loc.path,
-            lambda child: child.create(loc, flags, mode, gfid, umask),
+            lambda child: child.create(loc, flags, mode, gfid, umask, xdata),
         )
         fd = Fd(loc.with_gfid(gfid), flags)
         state = _FdState(set(done))

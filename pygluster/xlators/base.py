@@ -138,9 +138,18 @@ class Xlator(ABC):
 
     @abstractmethod
     async def create(
-        self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
+        self,
+        loc: Loc,
+        flags: int,
+        mode: int,
+        gfid: bytes,
+        umask: int = 0,
+        xdata: Xdata = None,
     ) -> tuple[Fd, GfxIattx]:
-        """Create and open a regular file with the client-chosen ``gfid``."""
+        """Create and open a regular file with the client-chosen ``gfid``.
+
+        ``xdata`` rides along to the brick (shard sets its xattrs this way).
+        """
 
     @abstractmethod
     async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:

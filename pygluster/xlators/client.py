@@ -418,7 +418,13 @@ class ClientXlator(Xlator):
         return reply.prestat, reply.xdata
 
     async def create(
-        self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
+        self,
+        loc: Loc,
+        flags: int,
+        mode: int,
+        gfid: bytes,
+        umask: int = 0,
+        xdata: Xdata = None,
     ) -> tuple[Fd, GfxIattx]:
         assert loc.parent is not None
         reply = await self._fop(
@@ -429,7 +435,7 @@ class ClientXlator(Xlator):
                 mode=mode,
                 umask=umask,
                 bname=loc.name,
-                xdata={"gfid-req": DictValue.gfuuid(gfid)},
+                xdata={**(xdata or {}), "gfid-req": DictValue.gfuuid(gfid)},
             ),
             loc.path,
         )

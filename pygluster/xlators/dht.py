@@ -284,10 +284,18 @@ class DistributeXlator(Xlator):
         return await self._lookup_everywhere(loc, ask, None)
 
     async def create(
-        self, loc: Loc, flags: int, mode: int, gfid: bytes, umask: int = 0
+        self,
+        loc: Loc,
+        flags: int,
+        mode: int,
+        gfid: bytes,
+        umask: int = 0,
+        xdata: Xdata = None,
     ) -> tuple[Fd, GfxIattx]:
         index = await self._hashed_for_create(loc, "CREATE")
-        fd, iatt = await self.children[index].create(loc, flags, mode, gfid, umask)
+        fd, iatt = await self.children[index].create(
+            loc, flags, mode, gfid, umask, xdata
+        )
         fd.ctx[self] = index
         self._cached[iatt.ia_gfid] = index
         return fd, iatt
