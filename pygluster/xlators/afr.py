@@ -554,13 +554,24 @@ class ReplicateXlator(Xlator):
         return min(stats, key=lambda s: s.bavail * s.frsize)
 
     async def inodelk(
-        self, loc: Loc, domain: str, cmd: int, lock_type: int, **kwargs: Any
+        self,
+        loc: Loc,
+        domain: str,
+        cmd: int,
+        lock_type: int,
+        *,
+        owner: bytes | None = None,
+        start: int = 0,
+        length: int = 0,
     ) -> None:
         """Lock on every up child; needs quorum (DHT's layout-heal lock)."""
         up = self._up()
         self._require_quorum(up, "INODELK", loc.path)
         results = await self._each(
-            up, lambda c: c.inodelk(loc, domain, cmd, lock_type, **kwargs)
+            up,
+            lambda c: c.inodelk(
+                loc, domain, cmd, lock_type, owner=owner, start=start, length=length
+            ),
         )
         failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
         if failures and not self._has_quorum(
@@ -572,10 +583,31 @@ class ReplicateXlator(Xlator):
         self, loc: Loc, values: dict[str, DictValue], flags: int = 0
     ) -> None:
         """SETXATTR as a metadata transaction (DHT layouts on replicated dirs)."""
+        await self._metadata_txn(
+            loc, "SETXATTR", lambda c: c.setxattr(loc, values, flags)
+        )
+
+    async def xattrop(
+        self, loc: Loc, flags: int, values: dict[str, DictValue]
+    ) -> dict[str, DictValue]:
+        """XATTROP as a metadata transaction (shard's file-size updates).
+
+        Returns the resulting values from a data copy.
+        """
+        done = await self._metadata_txn(
+            loc, "XATTROP", lambda c: c.xattrop(loc, flags, values)
+        )
+        return done[self._pick(done)]
+
+    async def _metadata_txn(
+        self, loc: Loc, fop: str, call: Callable[[ClientXlator], Awaitable[T]]
+    ) -> dict[int, T]:
+        """A metadata transaction: like data, in the changelog's slot 1, with
+        the inode lock taken past any data range (afr LLONG_MAX - 1)."""
         assert loc.gfid is not None
         owner = os.urandom(8)
         up = self._up()
-        self._require_quorum(up, "SETXATTR", loc.path)
+        self._require_quorum(up, fop, loc.path)
         domain = self.name
 
         async def lock(child: ClientXlator, cmd: int) -> None:
@@ -597,37 +629,47 @@ class ReplicateXlator(Xlator):
             up, lambda c: lock(c, LkCmd.SETLK), lambda c: lock(c, LkCmd.SETLKW), unlock
         )
         try:
-            self._require_quorum(locked, "SETXATTR", loc.path)
-            await self._each(
+            self._require_quorum(locked, fop, loc.path)
+            dirty = self._changelog(METADATA, [], 1)
+            pre = await self._each(
                 locked,
                 lambda c: c.xattrop(
-                    loc,
-                    fops.XattropFlags.ADD_ARRAY,
-                    self._changelog(METADATA, [], 1),
-                    owner=owner,
+                    loc, fops.XattropFlags.ADD_ARRAY, dirty, owner=owner
                 ),
             )
-            results = await self._each(locked, lambda c: c.setxattr(loc, values, flags))
-            done = [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
-            if not self._has_quorum(done):
-                failures = [
-                    r for r in results.values() if isinstance(r, GlusterFailure)
-                ]
-                raise (
-                    failures[0].error
-                    if failures
-                    else QuorumError(
-                        "SETXATTR", loc.path, self.name, [], self._quorum_rule()
-                    )
+            prepared = [i for i, r in pre.items() if not isinstance(r, GlusterFailure)]
+            self._require_quorum(prepared, fop, loc.path)
+            results = await self._each(prepared, call)
+            done = {
+                i: r for i, r in results.items() if not isinstance(r, GlusterFailure)
+            }
+            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
+            if not done and failures:
+                post = self._changelog(METADATA, [], -1)
+                await self._each(
+                    prepared,
+                    lambda c: c.xattrop(
+                        loc, fops.XattropFlags.ADD_ARRAY, post, owner=owner
+                    ),
+                )
+                raise failures[0].error
+            if not self._has_quorum(list(done)):
+                raise QuorumError(
+                    fop,
+                    loc.path,
+                    self.name,
+                    [self._brick(i) for i in done],
+                    self._quorum_rule(),
                 )
             missed = [i for i in range(len(self.children)) if i not in done]
             post = self._changelog(METADATA, missed, -1)
             await self._each(
-                done,
+                list(done),
                 lambda c: c.xattrop(
                     loc, fops.XattropFlags.ADD_ARRAY, post, owner=owner
                 ),
             )
+            return done
         finally:
             with trio.CancelScope(shield=True):
                 await self._each(locked, unlock)

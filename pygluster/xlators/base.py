@@ -18,15 +18,18 @@ Two small value types travel through the stack, after gluster's own:
 from __future__ import annotations
 
 import contextlib
+import errno
 import stat as stat_module
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pygluster.errors import FopError
+
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.fops import DictValue, GfStatfs, GfxIattx, Xdata
 
 __all__ = ["Fd", "Loc", "Xlator", "iatt_is_dir", "iatt_is_reg"]
 
@@ -166,6 +169,37 @@ class Xlator(ABC):
     @abstractmethod
     async def statfs(self, loc: Loc) -> GfStatfs:
         """File system statistics of the volume (or this part of it)."""
+
+    # --- xattrs and locks (optional: what the stack above needs) ----------
+
+    def _unsupported(self, fop: str, loc: Loc) -> FopError:
+        return FopError(fop, loc.path, self.name, errno.EOPNOTSUPP)
+
+    async def setxattr(
+        self, loc: Loc, values: dict[str, DictValue], flags: int = 0
+    ) -> None:
+        """Set xattrs on ``loc`` (PTR values for exact bytes)."""
+        raise self._unsupported("SETXATTR", loc)
+
+    async def xattrop(
+        self, loc: Loc, flags: int, values: dict[str, DictValue]
+    ) -> dict[str, DictValue]:
+        """Atomically combine ``values`` into xattrs of ``loc``; the results."""
+        raise self._unsupported("XATTROP", loc)
+
+    async def inodelk(
+        self,
+        loc: Loc,
+        domain: str,
+        cmd: int,
+        lock_type: int,
+        *,
+        owner: bytes | None = None,
+        start: int = 0,
+        length: int = 0,
+    ) -> None:
+        """An inode lock on ``loc`` in ``domain``."""
+        raise self._unsupported("INODELK", loc)
 
     # --- open files -------------------------------------------------------
 

@@ -180,7 +180,7 @@ class DistributeXlator(Xlator):
 
             async def write(index: int) -> None:
                 child = self.children[index]
-                await child.setxattr(  # type: ignore[attr-defined]
+                await child.setxattr(
                     nameless, {LAYOUT_XATTR: DictValue.ptr(values[index])}
                 )
 
@@ -343,6 +343,20 @@ class DistributeXlator(Xlator):
         if loc.gfid is not None:
             self._layouts.pop(loc.gfid, None)
 
+    async def xattrop(
+        self, loc: Loc, flags: int, values: dict[str, DictValue]
+    ) -> dict[str, DictValue]:
+        """XATTROP on the child holding ``loc``'s file (shard's size updates)."""
+        assert loc.gfid is not None
+        index = self._cached.get(loc.gfid)
+        if index is None:
+            await self.lookup(Loc(loc.path, None, "", loc.gfid))
+            index = self._cached.get(loc.gfid, 0)
+        result: dict[str, DictValue] = await self.children[index].xattrop(
+            loc, flags, values
+        )
+        return result
+
     async def statfs(self, loc: Loc) -> GfStatfs:
         # dht_statfs_cbk sums the children, normalising to the first's frsize.
         results = await self._on_all(lambda child: child.statfs(loc))
@@ -465,7 +479,7 @@ class _HealLock:
 
     async def __aenter__(self) -> None:
         for child in self._children:
-            await child.inodelk(  # type: ignore[attr-defined]
+            await child.inodelk(
                 self._loc,
                 HEAL_DOMAIN,
                 fops.LkCmd.SETLKW,
@@ -478,7 +492,7 @@ class _HealLock:
         with trio.CancelScope(shield=True):
             for child in reversed(self._held):
                 try:
-                    await child.inodelk(  # type: ignore[attr-defined]
+                    await child.inodelk(
                         self._loc,
                         HEAL_DOMAIN,
                         fops.LkCmd.SETLK,
