@@ -3,7 +3,7 @@
 Each volfile xlator becomes one of three things:
 
 * a translator we run (``protocol/client``, ``cluster/distribute``,
-  ``cluster/replicate``);
+  ``cluster/replicate``, ``features/shard``);
 * nothing, for types that only cache, batch, trace or time things on the
   client and never change which bytes land where (performance/*,
   debug/io-stats, features/utime whose client part we do through the v3
@@ -27,6 +27,7 @@ from pygluster.errors import GlusterError, UnsupportedVolume
 from pygluster.xlators.afr import ReplicateXlator
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.dht import DistributeXlator
+from pygluster.xlators.shard import ShardXlator
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -65,7 +66,8 @@ PASS_THROUGH_TYPES = frozenset(
 CLIENT_TYPE = "protocol/client"
 DISTRIBUTE_TYPE = "cluster/distribute"
 REPLICATE_TYPE = "cluster/replicate"
-RUN_TYPES = frozenset({CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE})
+SHARD_TYPE = "features/shard"
+RUN_TYPES = frozenset({CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE, SHARD_TYPE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,11 @@ async def open_client_graph(
                     dict(node.options),
                     volume,
                 )
+            elif node.type == SHARD_TYPE:
+                if len(node.subvolumes) != 1:
+                    raise UnsupportedVolume(volume, node.name, node.type)
+                child = build(node.subvolumes[0])
+                made = ShardXlator(node.name, [child], dict(node.options))
             else:  # pass-through: link the parent straight to the only child
                 assert node.type in PASS_THROUGH_TYPES
                 if len(node.subvolumes) != 1:

@@ -1,0 +1,671 @@
+"""``features/shard``: an image stored as a base file plus fixed-size pieces.
+
+With sharding on (``group virt``), a file created on the volume gets the
+block size then in force, in its ``trusted.glusterfs.shard.block-size`` xattr;
+its block 0 lives in the base file and block N >= 1 in
+``/.shard/<base-gfid>.<N>``, a regular file of its own placed by DHT like any
+other name (topology.md §5.3). The logical size and the allocated 512-byte
+blocks live in the base file's ``trusted.glusterfs.shard.file-size`` xattr,
+four big-endian int64 ``[size, 0, blocks, 0]``, changed only by ADD_ARRAY64
+deltas so that concurrent writers add up. A file without the block-size xattr
+(created while sharding was off) is passed through untouched.
+
+As libgfapi's shard xlator does (verified on the wire, glusterfs 10.3):
+
+* create sets both xattrs atomically in the CREATE's xdata;
+* a write is split at block boundaries; a missing shard is created (same
+  mode as the base file, a fresh gfid) under ``/.shard``, made on first use
+  with its fixed gfid; after the pieces land one ADD_ARRAY64 on the base adds
+  the size growth and the change in allocated blocks;
+* reads of a missing shard return zeros (10.3 also creates it empty; there is
+  no need to);
+* discard and write-zeroes are split per shard like writes;
+* a shrinking truncate unlinks the shards past the new end and truncates the
+  new last one; growing only changes the size xattr;
+* unlink leaves a marker in ``/.shard/.remove_me`` named after the base gfid
+  (so any client's background deletion finishes the job if we die), unlinks
+  the base, then the shards, then the marker.
+
+Unlike gluster's (which answers SEEK with ENOTSUP, so qemu maps a sharded
+image as all data), SEEK here walks the shards, so ``extents`` is exact.
+
+Shards are opened (not used through anonymous fds as gluster does) and kept
+open per image fd, at most :data:`OPEN_SHARDS` of them (least recently used
+closed first).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import logging
+import struct
+import uuid
+from collections import OrderedDict
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import trio
+
+from pygluster.errors import FopError
+from pygluster.rpc import fops
+from pygluster.rpc.fops import DictValue, GfOpenFlags, SeekWhat, XattropFlags
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from contextlib import AbstractAsyncContextManager
+
+    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+
+__all__ = ["ShardXlator", "parse_block_size"]
+
+log = logging.getLogger("pygluster.shard")
+
+BLOCK_SIZE_XATTR = "trusted.glusterfs.shard.block-size"
+FILE_SIZE_XATTR = "trusted.glusterfs.shard.file-size"
+#: shard.h GF_SHARD_DIR_GFID / GF_SHARD_REMOVE_ME_GFID: fixed on every volume.
+SHARD_DIR_GFID = uuid.UUID("be318638-e8a0-4c6d-977d-7a937aa84806").bytes
+REMOVE_ME_GFID = uuid.UUID("77dd5a45-dbf5-4592-b31b-b440382302e9").bytes
+SHARD_DIR = Loc("/.shard", fops.ROOT_GFID, ".shard", SHARD_DIR_GFID)
+REMOVE_ME_DIR = Loc("/.shard/.remove_me", SHARD_DIR_GFID, ".remove_me", REMOVE_ME_GFID)
+#: Shards kept open per image fd.
+OPEN_SHARDS = 64
+_U64 = struct.Struct(">Q")
+_ACCMODE = 0o3  # O_ACCMODE: RDONLY/WRONLY/RDWR
+_FILE_SIZE = struct.Struct(">qqqq")
+_SIZE_SUFFIXES = {
+    "": 1,
+    "B": 1,
+    "KB": 1024,
+    "MB": 1024**2,
+    "GB": 1024**3,
+    "TB": 1024**4,
+}
+_DEFAULT_BLOCK_SIZE = 64 * 1024**2
+
+
+def parse_block_size(text: str) -> int:
+    """``shard-block-size`` as the volfile writes it ("4MB", "64MB", bytes)."""
+    value = text.strip().upper()
+    digits = value.rstrip("KMGTB")
+    suffix = value[len(digits) :]
+    if not digits.isdigit() or suffix not in _SIZE_SUFFIXES:
+        raise ValueError(f"shard-block-size {text!r} is not a size")
+    return int(digits) * _SIZE_SUFFIXES[suffix]
+
+
+def _ptr_bytes(values: Xdata, key: str) -> bytes | None:
+    value = (values or {}).get(key)
+    raw = value.value if value is not None else None
+    return raw if isinstance(raw, bytes) else None
+
+
+@dataclass
+class _Inode:
+    """A sharded file: its block size and what the file-size xattr says."""
+
+    block_size: int
+    size: int
+    blocks: int
+    base_blocks: int = 0
+    mode: int = 0o600
+
+
+@dataclass(eq=False)
+class _ShardFd:
+    """Per image fd: open shards, their known allocation, pending deltas."""
+
+    inode: _Inode
+    shards: OrderedDict[int, Fd] = field(default_factory=OrderedDict)
+    shard_blocks: dict[int, int] = field(default_factory=dict)
+    locks: dict[int, trio.Lock] = field(default_factory=dict)
+    pending_size: int = 0
+    pending_blocks: int = 0
+    sessions: int = 0
+
+
+class ShardXlator(Xlator):
+    """The ``features/shard`` translator above distribute."""
+
+    def __init__(
+        self, name: str, children: list[Xlator], options: dict[str, str]
+    ) -> None:
+        super().__init__(name, children)
+        self.child = children[0]
+        self.block_size = parse_block_size(options.get("shard-block-size", "64MB"))
+        self._inodes: dict[bytes, _Inode] = {}
+        self._dir_ready = False
+        self._dir_lock = trio.Lock()
+
+    # --- helpers ---------------------------------------------------------------
+
+    def _lookup_keys(self) -> dict[str, DictValue]:
+        return {
+            BLOCK_SIZE_XATTR: DictValue.uint(8),
+            FILE_SIZE_XATTR: DictValue.uint(_FILE_SIZE.size),
+        }
+
+    def _learn(self, iatt: GfxIattx, reply: Xdata) -> GfxIattx:
+        """Record a looked-up file; return its iatt with the logical size."""
+        raw_block_size = _ptr_bytes(reply, BLOCK_SIZE_XATTR)
+        if raw_block_size is None or not iatt_is_reg(iatt) or len(raw_block_size) != 8:
+            return iatt
+        block_size = _U64.unpack(raw_block_size)[0]
+        raw_file_size = _ptr_bytes(reply, FILE_SIZE_XATTR)
+        size = blocks = 0
+        if raw_file_size is not None and len(raw_file_size) == _FILE_SIZE.size:
+            size, _, blocks, _ = _FILE_SIZE.unpack(raw_file_size)
+        inode = self._inodes.get(iatt.ia_gfid)
+        if inode is None:
+            inode = _Inode(block_size, size, blocks)
+            self._inodes[iatt.ia_gfid] = inode
+        inode.block_size, inode.size, inode.blocks = block_size, size, blocks
+        inode.base_blocks = iatt.ia_blocks
+        inode.mode = iatt.mode & 0o7777
+        return dataclasses.replace(iatt, ia_size=size, ia_blocks=blocks)
+
+    def _state(self, fd: Fd) -> _ShardFd | None:
+        state = fd.ctx.get(self)
+        return state if isinstance(state, _ShardFd) else None
+
+    @staticmethod
+    def _shard_loc(base_gfid: bytes, block: int) -> Loc:
+        # shard.c shard_make_block_abspath: "<gfid text>.<N>" in /.shard.
+        name = f"{uuid.UUID(bytes=base_gfid)}.{block}"
+        return Loc(f"/.shard/{name}", SHARD_DIR_GFID, name)
+
+    def _pieces(
+        self, inode: _Inode, offset: int, length: int
+    ) -> list[tuple[int, int, int, int]]:
+        """(block, offset in block, length, offset in request) per piece."""
+        bs = inode.block_size
+        pieces = []
+        pos = offset
+        end = offset + length
+        while pos < end:
+            block, inner = divmod(pos, bs)
+            size = min(bs - inner, end - pos)
+            pieces.append((block, inner, size, pos - offset))
+            pos += size
+        return pieces
+
+    async def _ensure_dir(self, loc: Loc, mode: int = 0o755) -> None:
+        try:
+            await self.child.lookup(loc)
+        except FopError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+            try:
+                assert loc.gfid is not None
+                await self.child.mkdir(loc, mode, loc.gfid)
+            except FopError as mkdir_error:
+                if mkdir_error.errno != errno.EEXIST:
+                    raise
+            await self.child.lookup(loc)
+
+    async def _ensure_shard_dir(self) -> None:
+        if self._dir_ready:
+            return
+        async with self._dir_lock:
+            if not self._dir_ready:
+                await self._ensure_dir(SHARD_DIR)
+                self._dir_ready = True
+
+    async def _shard_fd(
+        self, fd: Fd, state: _ShardFd, block: int, *, create: bool
+    ) -> Fd | None:
+        """The open fd of shard ``block``; None if it is missing and not ``create``."""
+        if block == 0:
+            return fd
+        cached = state.shards.get(block)
+        if cached is not None:
+            state.shards.move_to_end(block)
+            return cached
+        lock = state.locks.setdefault(block, trio.Lock())
+        async with lock:
+            cached = state.shards.get(block)
+            if cached is not None:
+                return cached
+            loc = self._shard_loc(fd.gfid, block)
+            flags = fd.flags & _ACCMODE  # the base's access mode, nothing else
+            try:
+                iatt, _ = await self.child.lookup(loc)
+            except FopError as exc:
+                if exc.errno != errno.ENOENT or not create:
+                    if exc.errno == errno.ENOENT:
+                        return None
+                    raise
+                shard_fd, blocks = await self._create_shard(loc, state)
+            else:
+                shard_fd = await self.child.open(loc.with_gfid(iatt.ia_gfid), flags)
+                blocks = iatt.ia_blocks
+            state.shard_blocks[block] = blocks
+            state.shards[block] = shard_fd
+            while len(state.shards) > OPEN_SHARDS:
+                _, old = state.shards.popitem(last=False)
+                await self.child.release(old)
+            return shard_fd
+
+    async def _create_shard(self, loc: Loc, state: _ShardFd) -> tuple[Fd, int]:
+        await self._ensure_shard_dir()
+        flags = int(GfOpenFlags.RDWR | GfOpenFlags.CREAT | GfOpenFlags.EXCL)
+        try:
+            # Same permissions as the base file (shard.c uses its mode).
+            shard_fd, iatt = await self.child.create(
+                loc, flags, 0o100000 | state.inode.mode, uuid.uuid4().bytes
+            )
+        except FopError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+            # Another writer made it first: use theirs.
+            iatt, _ = await self.child.lookup(loc)
+            shard_fd = await self.child.open(
+                loc.with_gfid(iatt.ia_gfid), int(GfOpenFlags.RDWR)
+            )
+        return shard_fd, iatt.ia_blocks
+
+    def _account(
+        self,
+        state: _ShardFd,
+        block: int,
+        post_blocks: int,
+        *,
+        allow_shrink: bool = False,
+    ) -> None:
+        """Add the change in a shard's allocation to the pending delta."""
+        known = state.shard_blocks.get(
+            block, state.inode.base_blocks if block == 0 else 0
+        )
+        delta = post_blocks - known
+        if delta < 0 and not allow_shrink:
+            # A reply overtaken by a later one: allocation only grows on write.
+            return
+        state.pending_blocks += delta
+        if block == 0:
+            state.inode.base_blocks = post_blocks
+        else:
+            state.shard_blocks[block] = post_blocks
+
+    async def _flush_deltas(self, fd: Fd, state: _ShardFd) -> None:
+        """One ADD_ARRAY64 on the base with the pending size/block deltas."""
+        size_delta, block_delta = state.pending_size, state.pending_blocks
+        if not size_delta and not block_delta:
+            return
+        state.pending_size = state.pending_blocks = 0
+        values = {
+            FILE_SIZE_XATTR: DictValue.ptr(
+                _FILE_SIZE.pack(size_delta, 0, block_delta, 0)
+            )
+        }
+        result = await self.child.xattrop(fd.loc, XattropFlags.ADD_ARRAY64, values)
+        raw = _ptr_bytes(result, FILE_SIZE_XATTR)
+        if raw is not None and len(raw) == _FILE_SIZE.size:
+            # The brick answers the new absolute values: the truth, counting
+            # other writers' deltas too.
+            size, _, blocks, _ = _FILE_SIZE.unpack(raw)
+            state.inode.size, state.inode.blocks = size, blocks
+
+    # --- entries ------------------------------------------------------------------
+
+    async def lookup(self, loc: Loc, xdata: Xdata = None) -> tuple[GfxIattx, Xdata]:
+        ask = dict(xdata or {})
+        ask.update(self._lookup_keys())
+        iatt, reply = await self.child.lookup(loc, ask)
+        return self._learn(iatt, reply), reply
+
+    async def create(
+        self,
+        loc: Loc,
+        flags: int,
+        mode: int,
+        gfid: bytes,
+        umask: int = 0,
+        xdata: Xdata = None,
+    ) -> tuple[Fd, GfxIattx]:
+        # Both xattrs in the CREATE itself, atomically (shard_create).
+        extra = dict(xdata or {})
+        extra[BLOCK_SIZE_XATTR] = DictValue.ptr(_U64.pack(self.block_size))
+        extra[FILE_SIZE_XATTR] = DictValue.ptr(bytes(_FILE_SIZE.size))
+        fd, iatt = await self.child.create(loc, flags, mode, gfid, umask, extra)
+        inode = _Inode(self.block_size, 0, 0, iatt.ia_blocks, iatt.mode & 0o7777)
+        self._inodes[gfid] = inode
+        fd.ctx[self] = _ShardFd(inode)
+        return fd, dataclasses.replace(iatt, ia_size=0, ia_blocks=0)
+
+    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
+        return await self.child.mkdir(loc, mode, gfid, umask)
+
+    async def rmdir(self, loc: Loc) -> None:
+        await self.child.rmdir(loc)
+
+    async def statfs(self, loc: Loc) -> GfStatfs:
+        return await self.child.statfs(loc)
+
+    async def unlink(self, loc: Loc) -> None:
+        iatt, _ = await self.lookup(loc)
+        inode = self._inodes.get(iatt.ia_gfid)
+        if inode is None:
+            await self.child.unlink(loc)
+            return
+        base_gfid = iatt.ia_gfid
+        last = (inode.size - 1) // inode.block_size if inode.size else 0
+        marker = None
+        if last >= 1:
+            # The deletion marker first (shard_unlink_base_file_cbk's
+            # .remove_me entry): whoever finds it after a crash cleans up.
+            await self._ensure_shard_dir()
+            await self._ensure_dir(REMOVE_ME_DIR)
+            name = str(uuid.UUID(bytes=base_gfid))
+            marker = Loc(f"{REMOVE_ME_DIR.path}/{name}", REMOVE_ME_GFID, name)
+            values = {
+                BLOCK_SIZE_XATTR: DictValue.ptr(_U64.pack(inode.block_size)),
+                FILE_SIZE_XATTR: DictValue.ptr(
+                    _FILE_SIZE.pack(inode.size, 0, inode.blocks, 0)
+                ),
+            }
+            try:
+                marker_fd, _ = await self.child.create(
+                    marker,
+                    int(GfOpenFlags.CREAT | GfOpenFlags.EXCL | GfOpenFlags.RDWR),
+                    0o100644,
+                    uuid.uuid4().bytes,
+                    0,
+                    values,
+                )
+                await self.child.release(marker_fd)
+            except FopError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+        await self.child.unlink(loc)
+        self._inodes.pop(base_gfid, None)
+        await self._unlink_shards(base_gfid, 1, last)
+        if marker is not None:
+            try:
+                await self.child.unlink(marker)
+            except FopError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+
+    async def _unlink_shards(self, base_gfid: bytes, first: int, last: int) -> int:
+        """Unlink shards first..last that exist; return the blocks they held."""
+        freed = 0
+        limiter = trio.CapacityLimiter(16)
+
+        async def one(block: int) -> None:
+            nonlocal freed
+            loc = self._shard_loc(base_gfid, block)
+            async with limiter:
+                try:
+                    iatt, _ = await self.child.lookup(loc)
+                    await self.child.unlink(loc.with_gfid(iatt.ia_gfid))
+                except FopError as exc:
+                    if exc.errno != errno.ENOENT:
+                        raise
+                    return
+            freed += iatt.ia_blocks
+
+        if last >= first:
+            async with trio.open_nursery() as nursery:
+                for block in range(first, last + 1):
+                    nursery.start_soon(one, block)
+        return freed
+
+    # --- open files ----------------------------------------------------------------
+
+    async def open(self, loc: Loc, flags: int) -> Fd:
+        fd = await self.child.open(loc, flags)
+        if fd.gfid not in self._inodes:
+            await self.lookup(loc)
+        inode = self._inodes.get(fd.gfid)
+        if inode is not None:
+            fd.ctx[self] = _ShardFd(inode)
+        return fd
+
+    async def _refresh(self, fd: Fd, state: _ShardFd) -> GfxIattx:
+        iatt, reply = await self.child.lookup(
+            Loc(fd.loc.path, None, "", fd.gfid), self._lookup_keys()
+        )
+        return self._learn(iatt, reply)
+
+    async def fstat(self, fd: Fd) -> GfxIattx:
+        state = self._state(fd)
+        if state is None:
+            return await self.child.fstat(fd)
+        return await self._refresh(fd, state)
+
+    async def readv(
+        self, fd: Fd, offset: int, size: int
+    ) -> tuple[memoryview, GfxIattx]:
+        state = self._state(fd)
+        if state is None:
+            return await self.child.readv(fd, offset, size)
+        iatt = await self._refresh(fd, state)
+        length = max(0, min(size, state.inode.size - offset))
+        out = bytearray(length)
+
+        async def read(block: int, inner: int, count: int, at: int) -> None:
+            target = await self._shard_fd(fd, state, block, create=False)
+            if target is None:
+                return  # a missing shard is a hole: zeros (out is zeroed)
+            data, _ = await self.child.readv(target, inner, count)
+            # A shard shorter than the range is sparse at its end: zeros too.
+            out[at : at + len(data)] = data
+
+        async with trio.open_nursery() as nursery:
+            for piece in self._pieces(state.inode, offset, length):
+                nursery.start_soon(read, *piece)
+        return memoryview(out), iatt
+
+    async def _write_like(
+        self,
+        fd: Fd,
+        offset: int,
+        length: int,
+        op: str,
+        data: bytes | memoryview | None = None,
+    ) -> GfxIattx:
+        state = self._state(fd)
+        assert state is not None
+        inode = state.inode
+        results: list[GfxIattx] = []
+
+        async def piece(block: int, inner: int, count: int, at: int) -> None:
+            create = op != "DISCARD"
+            target = await self._shard_fd(fd, state, block, create=create)
+            if target is None:
+                return  # discarding a hole: nothing to do
+            if op == "WRITE":
+                assert data is not None
+                post = await self.child.writev(target, inner, data[at : at + count])
+            elif op == "ZEROFILL":
+                post = await self.child.zerofill(target, inner, count)
+            else:
+                post = await self.child.discard(target, inner, count)
+            self._account(state, block, post.ia_blocks, allow_shrink=op == "DISCARD")
+            results.append(post)
+
+        async with trio.open_nursery() as nursery:
+            for args in self._pieces(inode, offset, length):
+                nursery.start_soon(piece, *args)
+        if op != "DISCARD":
+            end = offset + length
+            grow = max(0, end - inode.size - state.pending_size)
+            state.pending_size += grow
+        if state.sessions == 0:
+            await self._flush_deltas(fd, state)
+        base = results[0] if results else await self.child.fstat(fd)
+        return dataclasses.replace(
+            base,
+            ia_size=inode.size + state.pending_size,
+            ia_blocks=inode.blocks + state.pending_blocks,
+        )
+
+    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
+        if self._state(fd) is None:
+            return await self.child.writev(fd, offset, data)
+        return await self._write_like(fd, offset, len(data), "WRITE", data)
+
+    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        if self._state(fd) is None:
+            return await self.child.zerofill(fd, offset, length)
+        return await self._write_like(fd, offset, length, "ZEROFILL")
+
+    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+        state = self._state(fd)
+        if state is None:
+            return await self.child.discard(fd, offset, length)
+        # Never past the logical end: that would allocate nothing, but shards
+        # beyond it must not be created.
+        length = max(0, min(length, state.inode.size - offset))
+        return await self._write_like(fd, offset, length, "DISCARD")
+
+    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+        state = self._state(fd)
+        if state is None:
+            return await self.child.fallocate(fd, mode, offset, length)
+        results: list[GfxIattx] = []
+
+        async def piece(block: int, inner: int, count: int, at: int) -> None:
+            target = await self._shard_fd(fd, state, block, create=True)
+            assert target is not None
+            post = await self.child.fallocate(target, mode, inner, count)
+            self._account(state, block, post.ia_blocks)
+            results.append(post)
+
+        async with trio.open_nursery() as nursery:
+            for args in self._pieces(state.inode, offset, length):
+                nursery.start_soon(piece, *args)
+        if not mode & 0x01:  # FALLOC_FL_KEEP_SIZE unset: the size grows
+            state.pending_size += max(
+                0, offset + length - state.inode.size - state.pending_size
+            )
+        await self._flush_deltas(fd, state)
+        return dataclasses.replace(
+            results[0], ia_size=state.inode.size, ia_blocks=state.inode.blocks
+        )
+
+    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+        state = self._state(fd)
+        if state is None:
+            return await self.child.ftruncate(fd, size)
+        await self._flush_deltas(fd, state)
+        iatt = await self._refresh(fd, state)
+        inode = state.inode
+        old = inode.size
+        if size < old:
+            bs = inode.block_size
+            old_last = (old - 1) // bs
+            new_last = (size - 1) // bs if size else 0
+            # Close what we hold open past the end, then unlink those shards.
+            for block in [b for b in state.shards if b > new_last]:
+                await self.child.release(state.shards.pop(block))
+            freed = await self._unlink_shards(fd.gfid, new_last + 1, old_last)
+            for block in range(new_last + 1, old_last + 1):
+                state.shard_blocks.pop(block, None)
+            state.pending_blocks -= freed
+            inner = size - new_last * bs
+            if new_last == 0:
+                post = await self.child.ftruncate(fd, min(inner, bs))
+                self._account(state, 0, post.ia_blocks, allow_shrink=True)
+            else:
+                target = await self._shard_fd(fd, state, new_last, create=False)
+                if target is not None:
+                    post = await self.child.ftruncate(target, inner)
+                    self._account(state, new_last, post.ia_blocks, allow_shrink=True)
+        state.pending_size += size - old
+        await self._flush_deltas(fd, state)
+        return dataclasses.replace(iatt, ia_size=inode.size, ia_blocks=inode.blocks)
+
+    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+        state = self._state(fd)
+        if state is None:
+            return await self.child.seek(fd, offset, what)
+        await self._refresh(fd, state)
+        inode = state.inode
+        bs = inode.block_size
+        if offset >= inode.size:
+            raise FopError("SEEK", fd.loc.path, self.name, errno.ENXIO)
+        block = offset // bs
+        last = (inode.size - 1) // bs
+        position = offset
+        while block <= last:
+            block_start = block * bs
+            block_end = min(block_start + bs, inode.size)
+            target = await self._shard_fd(fd, state, block, create=False)
+            inner = position - block_start
+            if target is None:
+                if what == SeekWhat.HOLE:
+                    return position
+            else:
+                try:
+                    found = block_start + await self.child.seek(target, inner, what)
+                except FopError as exc:
+                    if exc.errno != errno.ENXIO:
+                        raise
+                    # No data after inner in this piece: the rest of it is a
+                    # hole (its file may end before the block does).
+                    if what == SeekWhat.HOLE:
+                        return position
+                else:
+                    if found < block_end:
+                        return found
+                    if what == SeekWhat.HOLE and found >= block_end:
+                        pass  # data to the end of this block: keep looking
+            block += 1
+            position = block * bs
+        if what == SeekWhat.HOLE:
+            return inode.size  # the virtual hole at the end of the file
+        raise FopError("SEEK", fd.loc.path, self.name, errno.ENXIO)
+
+    async def flush(self, fd: Fd) -> None:
+        state = self._state(fd)
+        if state is not None:
+            await self._flush_deltas(fd, state)
+        await self.child.flush(fd)
+
+    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+        state = self._state(fd)
+        if state is not None:
+            await self._flush_deltas(fd, state)
+            for shard_fd in list(state.shards.values()):
+                await self.child.fsync(shard_fd, datasync)
+        await self.child.fsync(fd, datasync)
+
+    async def release(self, fd: Fd) -> None:
+        state = fd.ctx.pop(self, None)
+        if isinstance(state, _ShardFd):
+            with trio.CancelScope(shield=True):
+                try:
+                    await self._flush_deltas(fd, state)
+                except FopError as exc:
+                    log.warning(
+                        "%s: size update of %s failed: %s", self.name, fd.loc.path, exc
+                    )
+                for shard_fd in state.shards.values():
+                    await self.child.release(shard_fd)
+        await self.child.release(fd)
+
+    def holders(self, fd: Fd) -> list[Xlator]:
+        return self.child.holders(fd)
+
+    @asynccontextmanager
+    async def _session(self, fd: Fd) -> AsyncIterator[None]:
+        state = self._state(fd)
+        if state is None:
+            async with self.child.transaction(fd):
+                yield
+            return
+        state.sessions += 1
+        try:
+            yield
+        finally:
+            state.sessions -= 1
+            if state.sessions == 0:
+                with trio.CancelScope(shield=True):
+                    await self._flush_deltas(fd, state)
+
+    def transaction(self, fd: Fd) -> AbstractAsyncContextManager[None]:
+        """Collect the size/allocation deltas of the writes inside into one update."""
+        return self._session(fd)
