@@ -373,6 +373,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help="create the image with this size first (fails if it exists)",
     )
     io.set_defaults(run=_run_io)
+    # Commands that live in their own modules register here, one line each:
+    # each module has add_command(commands) adding its subparser with a
+    # `run` coroutine default, like the commands above.
     return parser
 
 
