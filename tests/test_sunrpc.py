@@ -5,16 +5,28 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pygluster.errors import LocalProtocolError
+from pygluster.errors import LocalProtocolError, XdrError
 from pygluster.rpc import xdr
 from pygluster.rpc.sunrpc import (
+    PLAIN_REPLY_HEADER_SIZE,
+    AcceptStat,
     AuthFlavor,
     AuthGlusterfsParamsV2,
     AuthGlusterfsParamsV3,
     Credentials,
+    MsgType,
+    OpaqueAuth,
+    ReplyStat,
+    RpcMsg,
+    call_message,
+    decode_plain_reply_header,
+    encode_call_header,
 )
 from tests.helpers import hexwords
+from tests.strategies import values_for
 
 
 def test_defaults_are_the_callers_real_identity() -> None:
@@ -63,3 +75,41 @@ def test_oversized_lock_owner_and_negative_pid_are_refused() -> None:
         Credentials(lk_owner=b"x" * 400).auth_v2()
     with pytest.raises(LocalProtocolError, match="negative"):
         Credentials(pid=-13)
+
+
+class TestHeaderFastPaths:
+    """The precompiled RPC header paths equal the declarative encoding."""
+
+    @given(
+        xid=st.integers(0, 2**32 - 1),
+        prog=st.integers(0, 2**32 - 1),
+        vers=st.integers(0, 2**32 - 1),
+        proc=st.integers(0, 2**32 - 1),
+        flavor=st.integers(0, 2**32 - 1),
+        body=st.binary(max_size=400),
+    )
+    def test_call_header(self, xid, prog, vers, proc, flavor, body) -> None:
+        cred = OpaqueAuth(flavor=flavor, body=body)
+        expected = xdr.encode(call_message(xid, prog, vers, proc, cred))
+        assert encode_call_header(xid, prog, vers, proc, cred) == expected
+
+    @given(message=values_for(RpcMsg), tail=st.binary(max_size=16))
+    def test_plain_reply_header(self, message, tail) -> None:
+        wire = xdr.encode(message) + tail
+        xid = decode_plain_reply_header(memoryview(wire))
+        decoded, end = xdr.decode_prefix(RpcMsg, wire)
+        plain = (
+            decoded.body.discriminant == MsgType.REPLY
+            and decoded.body.value.discriminant == ReplyStat.MSG_ACCEPTED
+            and decoded.body.value.value.reply_data.discriminant == AcceptStat.SUCCESS
+            and decoded.body.value.value.verf.body == b""
+        )
+        if plain:
+            assert xid == decoded.xid
+            assert end == PLAIN_REPLY_HEADER_SIZE
+        else:
+            assert xid is None
+
+    def test_oversized_credential_is_refused(self) -> None:
+        with pytest.raises(XdrError):
+            encode_call_header(1, 2, 3, 4, OpaqueAuth(flavor=1, body=b"x" * 401))

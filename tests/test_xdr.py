@@ -192,3 +192,29 @@ class TestXdrProperties:
     @given(value=values_for(Sample))
     def test_sample_round_trips(self, value: Sample) -> None:
         assert xdr.decode(Sample, xdr.encode(value)) == value
+
+
+class TestFastPathDifferential:
+    """The fused fixed-width runs behave exactly like the field-by-field path."""
+
+    @pytest.mark.parametrize("cls", [*ALL_STRUCTS, Sample], ids=lambda c: c.__name__)
+    @settings(max_examples=30)
+    @given(data=st.data())
+    def test_same_bytes_and_values(self, cls: type, data: st.DataObject) -> None:
+        slow = xdr.unfused(cls)
+        value = data.draw(values_for(cls))
+        wire = xdr.encode(value)
+        assert wire == xdr.encode(value, slow)
+        assert xdr.decode(slow, wire) == xdr.decode(cls, wire) == value
+
+    @pytest.mark.parametrize("cls", [*ALL_STRUCTS, Sample], ids=lambda c: c.__name__)
+    @settings(max_examples=30)
+    @given(blob=st.binary(max_size=300))
+    def test_same_verdict_on_garbage(self, cls: type, blob: bytes) -> None:
+        outcomes = []
+        for codec in (xdr.as_codec(cls), xdr.unfused(cls)):
+            try:
+                outcomes.append(xdr.decode_prefix(codec, blob))
+            except XdrError:
+                outcomes.append("XdrError")
+        assert outcomes[0] == outcomes[1]

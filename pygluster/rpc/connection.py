@@ -56,6 +56,7 @@ from pygluster.errors import (
 from pygluster.rpc import xdr
 from pygluster.rpc.record import DEFAULT_MAX_RECORD_SIZE, RecordReader, record_mark
 from pygluster.rpc.sunrpc import (
+    PLAIN_REPLY_HEADER_SIZE,
     AcceptedReply,
     AcceptStat,
     AuthStat,
@@ -66,7 +67,8 @@ from pygluster.rpc.sunrpc import (
     RejectStat,
     ReplyStat,
     RpcMsg,
-    call_message,
+    decode_plain_reply_header,
+    encode_call_header,
 )
 
 if TYPE_CHECKING:
@@ -218,8 +220,8 @@ class RpcConnection:
             raise LocalProtocolError(f"{procedure} takes no raw payload")
         xid = self._allocate_xid()
         program = procedure.program
-        header = xdr.encode(
-            call_message(xid, program.number, program.version, procedure.number, cred)
+        header = encode_call_header(
+            xid, program.number, program.version, procedure.number, cred
         )
         body = header + xdr.encode(args, procedure.args)
         # One fragment per record: the brick breaks WRITEs split across
@@ -299,6 +301,11 @@ class RpcConnection:
 
     def _process_record(self, record: bytes) -> Event | None:
         view = memoryview(record)
+        xid = decode_plain_reply_header(view)
+        if xid is not None and xid in self._pending:
+            # The common case on the hot path: one struct, no union walk.
+            pending = self._pending.pop(xid)
+            return _decode_results(xid, pending, view[PLAIN_REPLY_HEADER_SIZE:])
         try:
             message, end = xdr.decode_prefix(RpcMsg, view)
         except XdrError as exc:

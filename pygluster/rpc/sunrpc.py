@@ -219,6 +219,57 @@ def call_message(xid: int, prog: int, vers: int, proc: int, cred: OpaqueAuth) ->
     )
 
 
+_CALL_HEAD = struct.Struct(">IIIIII")
+_AUTH_HEAD = struct.Struct(">II")
+_NULL_VERF = bytes(8)  # AUTH_NULL flavor 0, empty body (§2.1)
+_REPLY_HEAD = struct.Struct(">IIIIII")
+
+
+def encode_call_header(
+    xid: int, prog: int, vers: int, proc: int, cred: OpaqueAuth
+) -> bytes:
+    """``xdr.encode(call_message(...))`` by one precompiled struct (hot path).
+
+    Proven equal to the declarative encoding by a differential test.
+    """
+    body = cred.body
+    if len(body) > MAX_AUTH_BYTES:
+        raise xdr.XdrErrorType(f"credential body of {len(body)} bytes exceeds 400")
+    pad = -len(body) % 4
+    try:
+        head = _CALL_HEAD.pack(xid, MsgType.CALL, RPC_VERSION, prog, vers, proc)
+        auth = _AUTH_HEAD.pack(cred.flavor, len(body))
+    except struct.error as exc:
+        raise xdr.XdrErrorType(f"cannot encode call header: {exc}") from exc
+    return b"".join((head, auth, body, bytes(pad), _NULL_VERF))
+
+
+def decode_plain_reply_header(view: memoryview) -> int | None:
+    """The xid of an accepted, successful reply with an empty verifier.
+
+    That is every reply gluster sends to a call it ran (§2.2); its results
+    start at byte 24. Anything else (None) takes the declarative path.
+    """
+    if len(view) < _REPLY_HEAD.size:
+        return None
+    xid, mtype, reply_stat, verf_flavor, verf_len, accept_stat = (
+        _REPLY_HEAD.unpack_from(view)
+    )
+    if (mtype, reply_stat, verf_len, accept_stat) != (
+        MsgType.REPLY,
+        ReplyStat.MSG_ACCEPTED,
+        0,
+        AcceptStat.SUCCESS,
+    ):
+        return None
+    _ = verf_flavor  # any flavor with an empty body is fine
+    return int(xid)
+
+
+#: Where results start after a header decode_plain_reply_header accepted.
+PLAIN_REPLY_HEADER_SIZE = _REPLY_HEAD.size
+
+
 @xdr.struct
 class AuthGlusterfsParamsV2:
     """struct auth_glusterfs_parms_v2 { int pid; unsigned int uid;

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from pygluster import trace
 from pygluster._version import __version__
 from pygluster.errors import (
     FopError,
@@ -126,6 +127,8 @@ class ClientXlator(Xlator):
             lk_owner=b"\0\0\0\0",
         )
         self.port: int | None = None
+        # The credential of fops that set no times never changes: encode once.
+        self._plain_cred = credentials.auth_v3()
 
     def __str__(self) -> str:
         return str(self.brick)
@@ -209,6 +212,14 @@ class ClientXlator(Xlator):
                     reason,
                     delay,
                 )
+                trace.emit(
+                    trace.Reconnecting,
+                    xlator=self.name,
+                    brick=str(self.brick),
+                    reason=str(reason),
+                    delay=delay,
+                    attempt=self._reconnects,
+                )
                 await trio.sleep(delay)
                 delay = min(delay * 2, _RECONNECT_DELAYS[1])
 
@@ -227,6 +238,7 @@ class ClientXlator(Xlator):
             connect_timeout=self._connect_timeout,
             call_timeout=frame_timeout,
             ping_timeout=self.ping_timeout or None,
+            trace_label=str(self.brick),
         ) as rpc:
             dump = await rpc.call(
                 glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
@@ -243,6 +255,14 @@ class ClientXlator(Xlator):
             self._rpc = rpc
             what = "reconnected" if self._reconnects else "connected"
             log.info("%s: %s to brick %s (port %d)", self.name, what, self.brick, port)
+            if self._reconnects:
+                trace.emit(
+                    trace.Reconnected,
+                    xlator=self.name,
+                    brick=str(self.brick),
+                    port=port,
+                    attempt=self._reconnects,
+                )
             yield rpc
 
     async def _reopen_fds(self) -> None:
@@ -340,9 +360,11 @@ class ClientXlator(Xlator):
             # (§8.4); a transaction passes its own so that two of ours never
             # share a lock.
             cred = self._owner_credentials(owner).auth_v3()
-        else:
+        elif flags:
             # The brick stamps the flagged times with our clock (utime, §8.6).
-            cred = self.credentials.auth_v3(flags, time.time_ns() if flags else 0)
+            cred = self.credentials.auth_v3(flags, time.time_ns())
+        else:
+            cred = self._plain_cred
         if not self.is_up and self.reconnect_grace > 0 and not self._stopping:
             with trio.move_on_after(self.reconnect_grace):
                 await self._connected.wait()
