@@ -22,13 +22,13 @@ import stat
 import sys
 import time
 import uuid
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack, ExitStack, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, assert_never
 
 import trio
 
-from pygluster import blockdev, iolang, mgmt, volfile
+from pygluster import blockdev, iolang, mgmt, trace, volfile
 from pygluster._concurrency import run_all
 from pygluster.errors import FopError, GlusterError, URIError
 from pygluster.iolang import IoScriptError
@@ -247,6 +247,38 @@ def _build_parser() -> argparse.ArgumentParser:
         help="give up waiting for any one reply after this long (default "
         "%(default)s; volfile only for now)",
     )
+    tracing = parser.add_argument_group(
+        "tracing (several may be combined; give them before the command)"
+    )
+    tracing.add_argument(
+        "--trace",
+        dest="trace",
+        action="store_const",
+        const="text",
+        default=None,
+        help="print one line per RPC call and reply, and connection events, on "
+        "stderr; --trace=full prints every decoded field and xdata dict",
+    )
+    # `--trace=full` is rewritten to this before parsing (_trace_argv):
+    # argparse cannot give an option both a bare and an `=value` form without
+    # also swallowing the command name after a bare `--trace`.
+    tracing.add_argument(
+        "--trace-full",
+        dest="trace",
+        action="store_const",
+        const="full",
+        help=argparse.SUPPRESS,
+    )
+    tracing.add_argument(
+        "--trace-json",
+        metavar="FILE",
+        help="write the trace as JSON lines to FILE",
+    )
+    tracing.add_argument(
+        "--trace-pcap",
+        metavar="FILE",
+        help="write the bytes sent and received as a pcap file (tshark -r FILE)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     volfile_cmd = commands.add_parser(
@@ -376,6 +408,10 @@ def _build_parser() -> argparse.ArgumentParser:
     # Commands that live in their own modules register here, one line each:
     # each module has add_command(commands) adding its subparser with a
     # `run` coroutine default, like the commands above.
+    from pygluster import cli_bench, cli_doctor
+
+    cli_doctor.add_command(commands)
+    cli_bench.add_command(commands)
     return parser
 
 
@@ -1049,15 +1085,42 @@ def _error(message: object) -> None:
     print(f"pygluster: error: {message}", file=sys.stderr)
 
 
+def _trace_argv(argv: Sequence[str]) -> list[str]:
+    """Spell ``--trace=full`` / ``--trace=text`` as argparse can parse them."""
+    spelled = {"--trace=full": "--trace-full", "--trace=text": "--trace"}
+    out: list[str] = []
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return out + list(argv[index:])
+        out.append(spelled.get(arg, arg))
+    return out
+
+
+def _open_trace(args: argparse.Namespace, stack: ExitStack) -> None:
+    """Activate the sinks the global --trace* options ask for, in ``stack``."""
+    full = args.trace == "full"
+    sinks: list[trace.Tracer] = []
+    if args.trace is not None:
+        sinks.append(trace.TextTraceSink(sys.stderr, full=full))
+    if args.trace_json is not None:
+        sinks.append(stack.enter_context(trace.JsonTraceSink.open(args.trace_json)))
+    if args.trace_pcap is not None:
+        sinks.append(stack.enter_context(trace.PcapTraceSink(args.trace_pcap)))
+    if sinks:
+        stack.enter_context(trace.tracing(*sinks))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pygluster`` console script."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_trace_argv(sys.argv[1:] if argv is None else argv))
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="pygluster: %(name)s: %(message)s")
     try:
         try:
-            status: int = trio.run(args.run, args)
+            with ExitStack() as stack:
+                _open_trace(args, stack)
+                status: int = trio.run(args.run, args)
         except BaseExceptionGroup as group:
             raise _leaf(group) from None
     except (URIError, IoScriptError, _UsageError) as exc:

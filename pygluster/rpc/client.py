@@ -35,12 +35,14 @@ import logging
 import math
 import os
 import socket
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
+from pygluster import trace
 from pygluster._concurrency import background_nursery
 from pygluster.errors import (
     ConnectionLost,
@@ -82,6 +84,9 @@ R = TypeVar("R")
 #: Bytes asked of the socket per receive. READ replies are large; a bigger
 #: receive means fewer trips through the reader loop.
 _RECEIVE_SIZE = 256 * 1024
+#: WRITE payloads up to this size are joined to their header into one send;
+#: larger ones go out as their own buffer, uncopied (style.md §3.4).
+_JOIN_PAYLOAD_BELOW = 64 * 1024
 #: Server calls queued for the owner before new ones are dropped (logged).
 _SERVER_CALL_BACKLOG = 64
 #: Default connect deadline, seconds. A local glusterd answers in
@@ -145,8 +150,12 @@ class RpcClient:
         call_timeout: float | None,
         max_record_size: int | None = None,
         ping_timeout: float | None = None,
+        trace_label: str | None = None,
     ) -> None:
         self.peer = peer
+        # The tracer active where the connection is made (pygluster.trace);
+        # None when not tracing, and then each hook below costs one check.
+        self._trace = trace.ConnectionTrace.open(peer, stream, trace_label)
         self.ping_timeout = ping_timeout
         self._last_receive = trio.current_time()
         self._closed = trio.Event()
@@ -192,7 +201,10 @@ class RpcClient:
         async def ping() -> None:
             nonlocal ping_in_flight
             try:
+                start = time.monotonic_ns()
                 await self.call(glusterd.PING, None)
+                if self._trace is not None:
+                    self._trace.ping(time.monotonic_ns() - start)
             except (ConnectionLost, RpcTimeout, RpcError):
                 pass
             finally:
@@ -290,6 +302,12 @@ class RpcClient:
                 procedure, args, cred=credential, payload=payload
             )
             self._waiters[xid] = waiter
+            if self._trace is not None:
+                self._trace.call_sent(xid, procedure, args, credential, buffers)
+            if len(buffers) > 1 and len(buffers[1]) <= _JOIN_PAYLOAD_BELOW:
+                # One copy of a small payload costs less than a second send
+                # (each send is a syscall; far more under a sandbox).
+                buffers = [b"".join(buffers)]
             try:
                 for buffer in buffers:
                     await self._stream.send_all(buffer)
@@ -337,6 +355,8 @@ class RpcClient:
                     cause = exc
                     return
                 self._last_receive = trio.current_time()
+                if self._trace is not None:
+                    self._trace.received(data)
                 self._conn.receive_data(data)
                 while True:
                     event = self._conn.next_event()
@@ -345,8 +365,12 @@ class RpcClient:
                     if isinstance(event, ConnectionClosed):
                         return
                     if isinstance(event, ServerCall):
+                        if self._trace is not None:
+                            self._trace.server_call(event)
                         self._deliver_server_call(event)
                     elif isinstance(event, Reply):
+                        if self._trace is not None:
+                            self._trace.reply(event)
                         waiter = self._waiters.pop(event.xid, None)
                         if waiter is not None:
                             waiter.reply = event
@@ -376,6 +400,8 @@ class RpcClient:
     def _fail_all(self, error: ConnectionLost) -> None:
         if self._closed_error is None:
             self._closed_error = error
+            if self._trace is not None:
+                self._trace.closed(str(error))
         for waiter in self._waiters.values():
             waiter.error = self._closed_error
             waiter.done.set()
@@ -471,6 +497,7 @@ async def open_rpc_client(
     call_timeout: float | None = None,
     max_record_size: int | None = None,
     ping_timeout: float | None = None,
+    trace_label: str | None = None,
 ) -> AsyncIterator[RpcClient]:
     """Connect to an RPC server and yield a client for it.
 
@@ -484,6 +511,8 @@ async def open_rpc_client(
         ping_timeout: declare the server dead after this many seconds of
             silence while calls are outstanding (gluster's ping-timeout);
             None = never.
+        trace_label: what the connection is for (a brick), shown by
+            :mod:`pygluster.trace` sinks.
 
     Raises:
         TransportError: the name did not resolve or no address accepted.
@@ -501,6 +530,7 @@ async def open_rpc_client(
         call_timeout=call_timeout,
         max_record_size=max_record_size,
         ping_timeout=ping_timeout,
+        trace_label=trace_label,
     ) as client:
         yield client
 
@@ -514,6 +544,7 @@ async def client_over_stream(
     call_timeout: float | None = None,
     max_record_size: int | None = None,
     ping_timeout: float | None = None,
+    trace_label: str | None = None,
 ) -> AsyncIterator[RpcClient]:
     """Run an :class:`RpcClient` over an already connected stream.
 
@@ -527,6 +558,7 @@ async def client_over_stream(
         call_timeout=call_timeout,
         max_record_size=max_record_size,
         ping_timeout=ping_timeout,
+        trace_label=trace_label,
     )
     async with background_nursery() as nursery:
         nursery.start_soon(client._reader_task)

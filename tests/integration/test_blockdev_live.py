@@ -209,9 +209,6 @@ async def test_folders_errors_and_unsupported_volumes(host: str) -> None:
     with pytest.raises(UnsupportedVolume, match="disperse"):
         async with pygluster.open_async(f"gluster://{host}/pyg_ec/x.img"):
             pass
-    with pytest.raises(UnsupportedVolume, match="shard"):
-        async with pygluster.open_async(f"gluster://{host}/pyg_shard/x.img"):
-            pass
     with pytest.raises(URIError):
         async with pygluster.open_async(f"gluster://{host}/pyg_dist"):
             pass
