@@ -299,7 +299,7 @@ class RpcConnection:
             self.state = ConnectionState.ERROR
             raise
 
-    def _process_record(self, record: bytes) -> Event | None:
+    def _process_record(self, record: bytes | memoryview) -> Event | None:
         view = memoryview(record)
         xid = decode_plain_reply_header(view)
         if xid is not None and xid in self._pending:

@@ -68,6 +68,8 @@ class RecordReader:
     def __init__(self, max_record_size: int = DEFAULT_MAX_RECORD_SIZE) -> None:
         self.max_record_size = max_record_size
         self._buf = bytearray()
+        # Where the unconsumed bytes of _buf begin.
+        self._start = 0
         # Fragments of the record being assembled, when it has more than one.
         self._fragments: list[bytes] = []
         self._partial_size = 0
@@ -76,14 +78,18 @@ class RecordReader:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet returned as part of a record."""
-        return len(self._buf) + self._partial_size
+        return len(self._buf) - self._start + self._partial_size
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes received from the stream."""
         self._buf += data
 
-    def next_record(self) -> bytes | None:
+    def next_record(self) -> bytes | memoryview | None:
         """Return the next complete record, or None if more bytes are needed.
+
+        A record that fills the whole buffer (the usual case for a large
+        READ reply) is handed over as a view of that buffer, without a copy;
+        others are copied out as ``bytes``.
 
         Raises:
             RemoteProtocolError: the stream holds an oversized record.
@@ -91,8 +97,9 @@ class RecordReader:
         if self._error is not None:
             raise self._error
         buf = self._buf
-        while len(buf) >= 4:
-            (mark,) = _MARK.unpack_from(buf)
+        start = self._start
+        while len(buf) - start >= 4:
+            (mark,) = _MARK.unpack_from(buf, start)
             length = mark & MAX_FRAGMENT_SIZE
             last = bool(mark & LAST_FRAGMENT)
             total = self._partial_size + length
@@ -102,11 +109,18 @@ class RecordReader:
                     f"the {self.max_record_size}-byte limit (corrupt record mark?)"
                 )
                 raise self._error
-            if len(buf) < 4 + length:
-                return None
-            fragment = bytes(buf[4 : 4 + length])
-            del buf[: 4 + length]
+            end = start + 4 + length
+            if len(buf) < end:
+                break
+            if last and not self._fragments and start == 0 and end == len(buf):
+                # The buffer is exactly this record: give it away.
+                self._buf = bytearray()
+                self._start = 0
+                return memoryview(buf)[4:]
+            fragment = bytes(buf[start + 4 : end])
+            start = end
             if last:
+                self._start = start
                 if not self._fragments:
                     return fragment
                 self._fragments.append(fragment)
@@ -116,6 +130,11 @@ class RecordReader:
                 return record
             self._fragments.append(fragment)
             self._partial_size = total
+        # Waiting for more: drop what was consumed (one move of the tail,
+        # not one per record as del-per-record would cost).
+        if start:
+            del buf[:start]
+        self._start = 0
         return None
 
     def check_eof(self) -> None:
@@ -126,7 +145,7 @@ class RecordReader:
         """
         if self._error is not None:
             raise self._error
-        if self._buf or self._fragments:
+        if len(self._buf) > self._start or self._fragments:
             raise RemoteProtocolError(
                 f"connection closed in the middle of a record "
                 f"({self.buffered} bytes of it received)"
