@@ -30,6 +30,7 @@ from pygluster.rpc import fops
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
 from pygluster.rpc.fops import GfOpenFlags, SeekWhat
 from pygluster.rpc.sunrpc import Credentials
+from pygluster.trace import tracing
 from pygluster.uri import GlusterURI
 from pygluster.xlators.base import Loc, iatt_is_dir, iatt_is_reg
 from pygluster.xlators.graph import open_client_graph
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
     from pygluster._types import BytesLike
     from pygluster.rpc.fops import GfxIattx
+    from pygluster.trace import Tracer
     from pygluster.xlators.base import Fd, Xlator
     from pygluster.xlators.graph import ClientGraph
 
@@ -414,6 +416,7 @@ async def open_async(
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    trace: Tracer | logging.Logger | None = None,
 ) -> AsyncIterator[AsyncBlockDevice]:
     """Open an existing image.
 
@@ -424,6 +427,8 @@ async def open_async(
         connect_timeout: seconds per connection attempt.
         chunk_size: bytes per READ/WRITE call when splitting requests.
         max_in_flight: chunks in flight at once.
+        trace: a trace sink (or a logger) receiving one event per RPC of
+            this image's connections (see :mod:`pygluster.trace`).
 
     Raises:
         URIError: the URI names no image.
@@ -437,26 +442,27 @@ async def open_async(
         raise URIError(str(parsed), "names a volume, not an image inside it")
     if mode not in ("r", "r+"):
         raise ValueError(f"mode must be 'r' or 'r+', not {mode!r}")
-    async with _open_stack(parsed, credentials, connect_timeout) as stack:
-        loc, iatt = await _resolve(stack.top, parsed.image_path)
-        if not iatt_is_reg(iatt):
-            code = errno.EISDIR if iatt_is_dir(iatt) else errno.EINVAL
-            raise FopError("OPEN", loc.path, stack.top.name, code)
-        flags = GfOpenFlags.RDWR if mode == "r+" else GfOpenFlags.RDONLY
-        fd = await stack.top.open(loc, int(flags))
-        device = AsyncBlockDevice(
-            parsed,
-            stack,
-            fd,
-            writable=mode == "r+",
-            chunk_size=chunk_size,
-            max_in_flight=max_in_flight,
-        )
-        try:
-            yield device
-        finally:
-            with trio.CancelScope(shield=True):
-                await device.aclose()
+    with tracing(trace):
+        async with _open_stack(parsed, credentials, connect_timeout) as stack:
+            loc, iatt = await _resolve(stack.top, parsed.image_path)
+            if not iatt_is_reg(iatt):
+                code = errno.EISDIR if iatt_is_dir(iatt) else errno.EINVAL
+                raise FopError("OPEN", loc.path, stack.top.name, code)
+            flags = GfOpenFlags.RDWR if mode == "r+" else GfOpenFlags.RDONLY
+            fd = await stack.top.open(loc, int(flags))
+            device = AsyncBlockDevice(
+                parsed,
+                stack,
+                fd,
+                writable=mode == "r+",
+                chunk_size=chunk_size,
+                max_in_flight=max_in_flight,
+            )
+            try:
+                yield device
+            finally:
+                with trio.CancelScope(shield=True):
+                    await device.aclose()
 
 
 async def create_async(

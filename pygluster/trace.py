@@ -1,0 +1,1128 @@
+"""Tracing RPC traffic: events, sinks, and the context variable that activates them.
+
+One line per RPC call and reply (``--trace``), every decoded field
+(``--trace=full``), JSON lines for machines (``--trace-json``) and a pcap of
+the exact bytes on the wire (``--trace-pcap``). Pure: no sockets and no trio;
+the trio driver (:mod:`pygluster.rpc.client`) and the brick connection
+(:mod:`pygluster.xlators.client`) call the hooks here.
+
+Theory of operation
+-------------------
+A tracer is anything with ``handle(event)`` (:class:`Tracer`). It is
+activated for a block of code with ``with tracing(sink):``, which sets the
+context variable :data:`current_tracer`. trio tasks copy the context of the
+task that starts them, so every connection opened below that block sees it;
+an :class:`~pygluster.rpc.client.RpcClient` reads the variable once, when it
+is created, and keeps a :class:`ConnectionTrace` (or None) for the life of
+the connection. With no tracer set, the cost is one ``is not None`` check
+per call, per receive and per reply.
+
+:class:`ConnectionTrace` turns the driver's raw facts (buffers sent, bytes
+received, Reply / ServerCall events) into :class:`TraceEvent` objects: it
+numbers connections, times calls (monotonic clock; wall-clock stamps on each
+event) and measures each reply's record on the wire with a small record-mark
+scanner of its own, so nothing in the sans-IO core changes.
+
+Sinks never raise into the RPC path: a sink that fails (a closed pipe) is
+reported once through the ``pygluster.trace`` logger and then ignored.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import enum
+import errno
+import ipaddress
+import itertools
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Self, TextIO
+
+from pygluster.pcapwriter import PcapWriter, StreamEnds
+from pygluster.rpc import fops, glusterd
+from pygluster.rpc.programs import ProgramNumber
+from pygluster.rpc.sunrpc import (
+    AuthFlavor,
+    AuthGlusterfsParamsV2,
+    AuthGlusterfsParamsV3,
+    OpaqueAuth,
+)
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable, Iterator, Mapping
+
+    from pygluster._types import BytesLike
+    from pygluster.rpc.connection import Reply, ServerCall
+    from pygluster.rpc.programs import Procedure
+
+__all__ = [
+    "BytesReceived",
+    "BytesSent",
+    "CallSent",
+    "ConnInfo",
+    "Connected",
+    "ConnectionTrace",
+    "Disconnected",
+    "JsonTraceSink",
+    "LoggingTraceSink",
+    "MultiSink",
+    "PcapTraceSink",
+    "Ping",
+    "Reconnected",
+    "Reconnecting",
+    "ReplyReceived",
+    "ServerCallReceived",
+    "TextTraceSink",
+    "TraceEvent",
+    "Tracer",
+    "current_tracer",
+    "emit",
+    "summarize_args",
+    "summarize_result",
+    "tracing",
+]
+
+_log = logging.getLogger("pygluster.trace")
+
+#: Bytes shown of a long opaque in ``full`` output before it is cut short.
+_HEX_LIMIT = 64
+#: Fake client ports for connections without TCP ends (unix sockets, tests).
+_FAKE_PORT_BASE = 40000
+#: What a unix-socket connection is drawn as in pcap: glusterd's TCP port.
+_GLUSTERD_PORT = 24007
+
+
+# --- events ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConnInfo:
+    """One RPC connection, as trace events name it.
+
+    Attributes:
+        id: a number unique in this process (``#3`` in text output).
+        peer: the address it was opened to (``vm:49152``, ``unix:/path``).
+        local: our (host, port) end of a TCP socket; None for a unix socket
+            or a stream without a socket (tests).
+        remote: the server's (host, port); None likewise.
+        label: what the connection is for, when known: the brick
+            (``vm:/bricks/b1``) for brick sessions.
+    """
+
+    id: int
+    peer: str
+    local: tuple[str, int] | None = None
+    remote: tuple[str, int] | None = None
+    label: str | None = None
+
+    def __str__(self) -> str:
+        text = f"#{self.id} {self.peer}"
+        return f"{text} [{self.label}]" if self.label else text
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """A connection was established (before any call on it)."""
+
+    time: float
+    conn: ConnInfo
+
+
+@dataclass(frozen=True, slots=True)
+class CallSent:
+    """A CALL record is being written.
+
+    ``wire_len`` counts every byte of the record (marks included);
+    ``payload_len`` the raw data after the arguments (WRITE).
+    """
+
+    time: float
+    conn: ConnInfo
+    xid: int
+    procedure: Procedure[Any, Any]
+    args: Any
+    cred: OpaqueAuth
+    wire_len: int
+    payload_len: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyReceived:
+    """The reply to a call arrived (``result`` decoded, or ``error``)."""
+
+    time: float
+    conn: ConnInfo
+    xid: int
+    procedure: Procedure[Any, Any]
+    result: Any
+    error: BaseException | None
+    latency_ns: int | None
+    wire_len: int | None
+    payload_len: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCallReceived:
+    """The server sent us a CALL (gluster callbacks: FETCHSPEC, CHILD_UP...)."""
+
+    time: float
+    conn: ConnInfo
+    xid: int
+    prog: int
+    vers: int
+    proc: int
+    name: str
+    args_len: int
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """The connection ended; ``reason`` says why."""
+
+    time: float
+    conn: ConnInfo
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnecting:
+    """A brick connection is down; the next attempt is in ``delay`` seconds."""
+
+    time: float
+    xlator: str
+    brick: str
+    reason: str
+    delay: float
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnected:
+    """A brick connection is back (SETVOLUME done, fds about to be reopened)."""
+
+    time: float
+    xlator: str
+    brick: str
+    port: int
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """The ping watchdog's PING was answered after ``rtt_ns``."""
+
+    time: float
+    conn: ConnInfo
+    rtt_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class BytesSent:
+    """Bytes written to the connection, in order (for pcap)."""
+
+    time: float
+    conn: ConnInfo
+    buffers: tuple[BytesLike, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BytesReceived:
+    """Bytes read from the connection; ``b""`` is end of stream (for pcap)."""
+
+    time: float
+    conn: ConnInfo
+    data: bytes
+
+
+TraceEvent = (
+    Connected
+    | CallSent
+    | ReplyReceived
+    | ServerCallReceived
+    | Disconnected
+    | Reconnecting
+    | Reconnected
+    | Ping
+    | BytesSent
+    | BytesReceived
+)
+
+
+class Tracer(Protocol):
+    """Anything that takes trace events. ``handle`` must not block."""
+
+    def handle(self, event: TraceEvent) -> None: ...
+
+
+#: The active tracer, if any (set with :func:`tracing`).
+current_tracer: contextvars.ContextVar[Tracer | None] = contextvars.ContextVar(
+    "pygluster_tracer", default=None
+)
+
+
+@contextmanager
+def tracing(
+    sink: Tracer | logging.Logger | None, *more: Tracer | logging.Logger
+) -> Iterator[Tracer | None]:
+    """Trace every connection opened in this block (and in tasks it starts).
+
+    Args:
+        sink: a :class:`Tracer`, or a :class:`logging.Logger` (wrapped in a
+            :class:`LoggingTraceSink`); None leaves the current tracer as is.
+        *more: further sinks; all of them get every event.
+
+    Yields:
+        The active tracer. The sinks are not closed on exit; close those that
+        own files (:class:`JsonTraceSink`, :class:`PcapTraceSink`) yourself.
+    """
+    sinks = [_as_tracer(s) for s in (sink, *more) if s is not None]
+    if not sinks:
+        yield current_tracer.get()
+        return
+    tracer = sinks[0] if len(sinks) == 1 else MultiSink(sinks)
+    token = current_tracer.set(tracer)
+    try:
+        yield tracer
+    finally:
+        current_tracer.reset(token)
+
+
+def _as_tracer(sink: Tracer | logging.Logger) -> Tracer:
+    if isinstance(sink, logging.Logger):
+        return LoggingTraceSink(sink)
+    return sink
+
+
+def emit(event_factory: type[Any], **fields: Any) -> None:
+    """Send an event to the current tracer, if any (for code outside rpc/).
+
+    Cheap when no tracer is set: the event is not even built.
+    """
+    tracer = current_tracer.get()
+    if tracer is not None:
+        _deliver(tracer, event_factory(time=time.time(), **fields))
+
+
+_failed_sinks: set[int] = set()
+
+
+def _deliver(tracer: Tracer, event: TraceEvent) -> None:
+    try:
+        tracer.handle(event)
+    except Exception as exc:
+        if id(tracer) not in _failed_sinks:
+            _failed_sinks.add(id(tracer))
+            _log.warning("trace sink %r failed, events are lost: %s", tracer, exc)
+
+
+# --- the per-connection hook object used by the trio driver ----------------------
+
+_conn_ids = itertools.count(1)
+
+
+class ConnectionTrace:
+    """The hooks :class:`~pygluster.rpc.client.RpcClient` calls when tracing.
+
+    Made by :meth:`open`, which returns None when no tracer is active, so
+    that the driver pays one ``is not None`` check per hook site.
+    """
+
+    __slots__ = ("_records", "_sent_at", "conn", "tracer")
+
+    def __init__(self, tracer: Tracer, conn: ConnInfo) -> None:
+        self.tracer = tracer
+        self.conn = conn
+        self._sent_at: dict[int, int] = {}
+        self._records = _RecordScanner()
+
+    @classmethod
+    def open(
+        cls, peer: str, stream: object, label: str | None = None
+    ) -> ConnectionTrace | None:
+        """Start tracing a new connection if a tracer is active.
+
+        Args:
+            peer: the address text the connection was opened to.
+            stream: the connected stream; a ``trio.SocketStream`` gives the
+                real local and remote addresses (for pcap).
+            label: what the connection is for (the brick), if known.
+        """
+        tracer = current_tracer.get()
+        if tracer is None:
+            return None
+        local, remote = _socket_ends(stream)
+        conn = ConnInfo(next(_conn_ids), peer, local, remote, label)
+        trace = cls(tracer, conn)
+        _deliver(tracer, Connected(time.time(), conn))
+        return trace
+
+    def call_sent(
+        self,
+        xid: int,
+        procedure: Procedure[Any, Any],
+        args: Any,
+        cred: OpaqueAuth,
+        buffers: list[BytesLike],
+    ) -> None:
+        """A CALL's buffers are about to be written, in this order."""
+        now = time.time()
+        self._sent_at[xid] = time.monotonic_ns()
+        wire = sum(len(b) for b in buffers)
+        payload = len(buffers[1]) if len(buffers) > 1 else 0
+        _deliver(
+            self.tracer,
+            CallSent(now, self.conn, xid, procedure, args, cred, wire, payload),
+        )
+        _deliver(self.tracer, BytesSent(now, self.conn, tuple(buffers)))
+
+    def received(self, data: BytesLike) -> None:
+        """Bytes arrived (``b""``: end of stream)."""
+        self._records.feed(data)
+        _deliver(self.tracer, BytesReceived(time.time(), self.conn, bytes(data)))
+
+    def reply(self, reply: Reply[Any]) -> None:
+        """The core produced a Reply."""
+        sent = self._sent_at.pop(reply.xid, None)
+        latency = time.monotonic_ns() - sent if sent is not None else None
+        _deliver(
+            self.tracer,
+            ReplyReceived(
+                time.time(),
+                self.conn,
+                reply.xid,
+                reply.procedure,
+                reply.result,
+                reply.error,
+                latency,
+                self._records.size_of(reply.xid),
+                len(reply.payload),
+            ),
+        )
+
+    def server_call(self, call: ServerCall) -> None:
+        """The core produced a ServerCall (a callback from the server)."""
+        self._records.size_of(call.xid)
+        _deliver(
+            self.tracer,
+            ServerCallReceived(
+                time.time(),
+                self.conn,
+                call.xid,
+                call.prog,
+                call.vers,
+                call.proc,
+                _server_call_name(call.prog, call.proc),
+                len(call.args),
+            ),
+        )
+
+    def ping(self, rtt_ns: int) -> None:
+        """The watchdog's PING came back."""
+        _deliver(self.tracer, Ping(time.time(), self.conn, rtt_ns))
+
+    def closed(self, reason: str) -> None:
+        """The connection is gone (called once)."""
+        _deliver(self.tracer, Disconnected(time.time(), self.conn, reason))
+
+
+def _socket_ends(
+    stream: object,
+) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
+    sock = getattr(stream, "socket", None)
+    if sock is None:
+        return None, None
+    try:
+        local = sock.getsockname()
+        remote = sock.getpeername()
+    except OSError:
+        return None, None
+    if not (isinstance(local, tuple) and isinstance(remote, tuple)):
+        return None, None  # AF_UNIX: a path (or ""), not (host, port)
+    return (str(local[0]), int(local[1])), (str(remote[0]), int(remote[1]))
+
+
+def _server_call_name(prog: int, proc: int) -> str:
+    if prog == ProgramNumber.GLUSTER_CBK:
+        try:
+            return glusterd.CbkProc(proc).name
+        except ValueError:
+            pass
+    return f"prog {prog} proc {proc}"
+
+
+class _RecordScanner:
+    """Measures received records (RFC 5531 §11 marks) without keeping them.
+
+    Each finished record's (xid, length including marks) is queued; replies
+    and server calls come out of the core in record order, so
+    :meth:`size_of` pops up to the matching xid (records the core dropped,
+    late replies to abandoned calls, are skipped on the way).
+    """
+
+    __slots__ = ("_done", "_head", "_last", "_left", "_size", "_xid")
+
+    def __init__(self) -> None:
+        self._head = bytearray()
+        self._left = 0
+        self._last = False
+        self._size = 0
+        self._xid = bytearray()
+        self._done: deque[tuple[int, int]] = deque()
+
+    def feed(self, data: BytesLike) -> None:
+        view = memoryview(data)
+        i, n = 0, len(view)
+        while i < n:
+            if self._left == 0:
+                need = 4 - len(self._head)
+                self._head += view[i : i + need]
+                i += min(need, n - i)
+                if len(self._head) < 4:
+                    return
+                mark = int.from_bytes(self._head, "big")
+                self._head.clear()
+                self._last = bool(mark & 0x80000000)
+                self._left = mark & 0x7FFFFFFF
+                self._size += 4
+                if self._left == 0 and self._last:
+                    self._finish()
+                continue
+            take = min(self._left, n - i)
+            if len(self._xid) < 4:
+                self._xid += view[i : i + min(take, 4 - len(self._xid))]
+            i += take
+            self._left -= take
+            self._size += take
+            if self._left == 0 and self._last:
+                self._finish()
+
+    def _finish(self) -> None:
+        xid = int.from_bytes(self._xid, "big") if len(self._xid) == 4 else -1
+        self._done.append((xid, self._size))
+        self._size = 0
+        self._xid.clear()
+        self._last = False
+
+    def size_of(self, xid: int) -> int | None:
+        while self._done:
+            got, size = self._done.popleft()
+            if got == xid:
+                return size
+        return None
+
+
+# --- summaries ---------------------------------------------------------------------
+
+#: Argument fields worth a line, in the order they are printed.
+_KEY_ARGS = (
+    "gfid",
+    "pargfid",
+    "bname",
+    "name",
+    "fd",
+    "offset",
+    "size",
+    "flags",
+    "flag",
+    "mode",
+    "cmd",
+    "type",
+    "what",
+    "volume",
+    "data",
+    "key",
+    "brick",
+)
+#: Enum interpretation of ``flags`` / ``cmd`` / ``type`` per procedure name.
+_FLAG_ENUMS: dict[str, dict[str, type[enum.IntEnum | enum.IntFlag]]] = {
+    "OPEN": {"flags": fops.GfOpenFlags},
+    "CREATE": {"flags": fops.GfOpenFlags},
+    "OPENDIR": {"flags": fops.GfOpenFlags},
+    "LK": {"cmd": fops.LkCmd, "type": fops.LkType},
+    "INODELK": {"cmd": fops.LkCmd, "type": fops.LkType},
+    "FINODELK": {"cmd": fops.LkCmd, "type": fops.LkType},
+    "ENTRYLK": {"cmd": fops.EntrylkCmd, "type": fops.EntrylkType},
+    "FENTRYLK": {"cmd": fops.EntrylkCmd, "type": fops.EntrylkType},
+    "XATTROP": {"flags": fops.XattropFlags},
+    "FXATTROP": {"flags": fops.XattropFlags},
+    "SEEK": {"what": fops.SeekWhat},
+}
+_GFID_FIELDS = frozenset({"gfid", "pargfid", "ia_gfid", "oldgfid", "newgfid"})
+_DICT_FIELDS = ("dict", "xdata")
+
+
+def _uuid_text(raw: bytes) -> str:
+    return str(uuid.UUID(bytes=raw)) if len(raw) == 16 else raw.hex()
+
+
+def _enum_text(kind: type[enum.IntEnum | enum.IntFlag], value: int) -> str:
+    if issubclass(kind, enum.IntFlag):
+        if kind is fops.GfOpenFlags:
+            # The access mode is a 2-bit number, not a flag (O_RDONLY is 0).
+            access = ("RDONLY", "WRONLY", "RDWR", "ACCMODE")[value & 0o3]
+            rest = kind(value & ~0o3)
+            names = [m.name for m in kind if m.value & ~0o3 and m in rest and m.name]
+            known = sum(m.value for m in kind if m.value & ~0o3 and m in rest)
+            extra = value & ~0o3 & ~known
+            parts = [access, *names] + ([oct(extra)] if extra else [])
+            return "|".join(parts)
+        flag = kind(value)
+        return flag.name or hex(value)
+    try:
+        return kind(value).name
+    except ValueError:
+        return str(value)
+
+
+def summarize_args(procedure: Procedure[Any, Any], args: Any) -> dict[str, Any]:
+    """The key arguments of a call, JSON-friendly (gfids as UUIDs, flags by name)."""
+    if not dataclasses.is_dataclass(args):
+        return {}
+    enums = _FLAG_ENUMS.get(procedure.name, {})
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
+    out: dict[str, Any] = {}
+    for name in _KEY_ARGS:
+        if name not in values:
+            continue
+        value = values[name]
+        if name not in enums and name in ("flag", "flags", "xflags") and not value:
+            continue
+        if name in _GFID_FIELDS and value == fops.NULL_GFID:
+            continue  # "no gfid" (a named LOOKUP's gfid, a nameless one's pargfid)
+        if name in _GFID_FIELDS and isinstance(value, bytes):
+            out[name] = _uuid_text(value)
+        elif name in enums and isinstance(value, int):
+            out[name] = _enum_text(enums[name], value)
+        elif name == "mode" and isinstance(value, int):
+            out[name] = oct(value)
+        elif isinstance(value, bytes):
+            out[name] = _short_hex(value)
+        else:
+            out[name] = value
+    # Xattr names: SETXATTR/XATTROP send them as the dict's keys.
+    if procedure.program.number == ProgramNumber.GLUSTER_FOP:
+        keys = values.get("dict")
+        if isinstance(keys, dict) and keys:
+            out["keys"] = sorted(keys)
+    if procedure.name == "SETVOLUME":
+        setvolume = values.get("dict")
+        if isinstance(setvolume, dict) and "remote-subvolume" in setvolume:
+            out["remote-subvolume"] = _text(setvolume["remote-subvolume"])
+    return out
+
+
+def summarize_result(procedure: Procedure[Any, Any], result: Any) -> dict[str, Any]:
+    """The key results of a reply: op_ret, errno name, fd/size/offset/gfid."""
+    if not dataclasses.is_dataclass(result):
+        return {}
+    values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    out: dict[str, Any] = {}
+    if "op_ret" in values:
+        out["op_ret"] = values["op_ret"]
+    op_errno = values.get("op_errno")
+    # Bricks leave stale op_errno in successful replies: only failures count.
+    if isinstance(op_errno, int) and values.get("op_ret", 0) < 0:
+        out["errno"] = errno.errorcode.get(op_errno, str(op_errno))
+    failed = isinstance(values.get("op_ret"), int) and values["op_ret"] < 0
+    if not failed:
+        for name in ("fd", "size", "offset", "port", "status"):
+            if name in values and isinstance(values[name], int):
+                out[name] = values[name]
+        for name in ("stat", "poststat", "prestat"):
+            stat = values.get(name)
+            if isinstance(stat, fops.GfxIattx) and stat.ia_gfid != fops.NULL_GFID:
+                out["gfid"] = _uuid_text(stat.ia_gfid)
+                out["ia_size"] = stat.ia_size
+                break
+        spec = values.get("spec")
+        if isinstance(spec, str | bytes):
+            out["spec_len"] = len(spec)
+        progs = values.get("prog")
+        if isinstance(progs, list | tuple):
+            out["programs"] = len(progs)
+        reply_dict = values.get("dict")
+        if isinstance(reply_dict, dict) and reply_dict:
+            out["keys"] = sorted(reply_dict)
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.rstrip(b"\0").decode("utf-8", "replace")
+    return str(value)
+
+
+def _short_hex(raw: bytes | bytearray | memoryview) -> str:
+    data = bytes(raw[: _HEX_LIMIT + 1])
+    if len(raw) > _HEX_LIMIT:
+        return f"{data[:_HEX_LIMIT].hex()}…(+{len(raw) - _HEX_LIMIT} bytes)"
+    return data.hex()
+
+
+def full_fields(value: Any, name: str = "") -> Any:
+    """Every field of a decoded value, recursively, JSON-friendly.
+
+    Dataclasses become dicts, gfids UUID text, other bytes hex (cut short
+    after 64 bytes), ``DictValue``\\ s ``"TYPE:value"``, enums their names.
+    """
+    if isinstance(value, fops.DictValue):
+        return f"{value.type.name}:{_dict_value_text(value)}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: full_fields(getattr(value, f.name), f.name)
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, bytes | bytearray | memoryview):
+        if name in _GFID_FIELDS and len(value) == 16:
+            return _uuid_text(bytes(value))
+        return _short_hex(value)
+    if isinstance(value, dict):
+        return {str(k): full_fields(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [full_fields(v, name) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def _dict_value_text(value: fops.DictValue) -> Any:
+    payload = value.value
+    if value.type == fops.DataType.GFUUID and isinstance(payload, bytes):
+        return _uuid_text(payload)
+    if isinstance(payload, bytes):
+        if value.type in (fops.DataType.STR, fops.DataType.STR_OLD):
+            return repr(_text(payload))
+        return _short_hex(payload)
+    if isinstance(payload, int | float):
+        return payload
+    return json.dumps(full_fields(payload), separators=(",", ":"))
+
+
+def credential_summary(cred: OpaqueAuth) -> dict[str, Any]:
+    """The flavor of a credential and, for gluster's, its decoded fields."""
+    try:
+        flavor = AuthFlavor(cred.flavor).name
+    except ValueError:
+        flavor = str(cred.flavor)
+    out: dict[str, Any] = {"flavor": flavor}
+    from pygluster.rpc import xdr  # local: only full output needs it
+
+    params: Any = None
+    try:
+        if cred.flavor == AuthFlavor.GLUSTERFS_V2:
+            params = xdr.decode(AuthGlusterfsParamsV2, cred.body)
+        elif cred.flavor == AuthFlavor.GLUSTERFS_V3:
+            params = xdr.decode(AuthGlusterfsParamsV3, cred.body)
+    except ValueError:
+        params = None
+    if params is not None:
+        fields = full_fields(params)
+        if cred.flavor == AuthFlavor.GLUSTERFS_V3 and params.flags:
+            fields["flags"] = str(fops.MdataFlags(params.flags).name)
+        out.update(fields)
+    return out
+
+
+# --- JSON records ---------------------------------------------------------------
+
+
+def _conn_fields(conn: ConnInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {"conn": conn.id, "peer": conn.peer}
+    if conn.label:
+        out["brick"] = conn.label
+    return out
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def event_record(event: TraceEvent, *, full: bool = False) -> dict[str, Any] | None:
+    """The JSON object for one event (None for raw byte events)."""
+    record: dict[str, Any] = {"time": round(event.time, 6)}
+    match event:
+        case CallSent():
+            proc = event.procedure
+            record |= {"event": "call", **_conn_fields(event.conn)}
+            record |= _proc_fields(event.xid, proc)
+            record["args"] = _jsonable(summarize_args(proc, event.args))
+            record["wire_len"] = event.wire_len
+            record["payload_len"] = event.payload_len
+            if full:
+                record["args_full"] = full_fields(event.args)
+                record["cred"] = credential_summary(event.cred)
+        case ReplyReceived():
+            proc = event.procedure
+            record |= {"event": "reply", **_conn_fields(event.conn)}
+            record |= _proc_fields(event.xid, proc)
+            summary = summarize_result(proc, event.result)
+            record["op_ret"] = summary.pop("op_ret", None)
+            record["errno"] = summary.pop("errno", None)
+            record["result"] = _jsonable(summary)
+            if event.error is not None:
+                record["error"] = _error_text(event.error)
+            record["latency_ms"] = (
+                round(event.latency_ns / 1e6, 3)
+                if event.latency_ns is not None
+                else None
+            )
+            record["wire_len"] = event.wire_len
+            record["payload_len"] = event.payload_len
+            if full:
+                record["result_full"] = full_fields(event.result)
+        case Connected():
+            record |= {"event": "connected", **_conn_fields(event.conn)}
+            record["local"] = _endpoint(event.conn.local)
+            record["remote"] = _endpoint(event.conn.remote)
+        case Disconnected():
+            record |= {"event": "disconnected", **_conn_fields(event.conn)}
+            record["reason"] = event.reason
+        case ServerCallReceived():
+            record |= {"event": "server_call", **_conn_fields(event.conn)}
+            record |= {
+                "xid": event.xid,
+                "prognum": event.prog,
+                "version": event.vers,
+                "proc": event.proc,
+                "procedure": event.name,
+                "args_len": event.args_len,
+            }
+        case Ping():
+            record |= {"event": "ping", **_conn_fields(event.conn)}
+            record["rtt_ms"] = round(event.rtt_ns / 1e6, 3)
+        case Reconnecting():
+            record |= {
+                "event": "reconnecting",
+                "xlator": event.xlator,
+                "brick": event.brick,
+                "reason": event.reason,
+                "delay": event.delay,
+                "attempt": event.attempt,
+            }
+        case Reconnected():
+            record |= {
+                "event": "reconnected",
+                "xlator": event.xlator,
+                "brick": event.brick,
+                "port": event.port,
+                "attempt": event.attempt,
+            }
+        case BytesSent() | BytesReceived():
+            return None
+    return record
+
+
+def _proc_fields(xid: int, proc: Procedure[Any, Any]) -> dict[str, Any]:
+    return {
+        "xid": xid,
+        "program": proc.program.name,
+        "prognum": proc.program.number,
+        "version": proc.program.version,
+        "procedure": proc.name,
+        "proc": proc.number,
+    }
+
+
+def _endpoint(end: tuple[str, int] | None) -> str | None:
+    if end is None:
+        return None
+    host, port = end
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: full_fields(v, k) for k, v in values.items()}
+
+
+# --- text lines --------------------------------------------------------------------
+
+
+def _clock(when: float) -> str:
+    seconds = time.strftime("%H:%M:%S", time.localtime(when))
+    return f"{seconds}.{int((when % 1) * 1_000_000):06d}"
+
+
+def _pairs(values: Mapping[str, Any]) -> str:
+    parts = [""]
+    for key, value in values.items():
+        if isinstance(value, str) and key in (
+            "bname",
+            "name",
+            "volume",
+            "key",
+            "brick",
+        ):
+            value = repr(value)
+        elif isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        parts.append(f"{key}={value}")
+    return " ".join(parts)
+
+
+def _size_text(wire: int | None, payload: int) -> str:
+    if wire is None:
+        return ""
+    text = f"{wire} B"
+    return f"{text}, data {payload} B" if payload else text
+
+
+def event_line(event: TraceEvent, *, full: bool = False) -> str | None:
+    """The text line (lines, when ``full``) for one event; None for raw bytes."""
+    stamp = _clock(event.time)
+    match event:
+        case CallSent():
+            proc = event.procedure
+            args = summarize_args(proc, event.args)
+            size = _size_text(event.wire_len, event.payload_len)
+            line = (
+                f"{stamp} {event.conn} → xid {event.xid} {proc.program.name} "
+                f"{proc.name}{_pairs(args)} ({size})"
+            )
+            if full:
+                line += f"\n    cred {_compact(credential_summary(event.cred))}"
+                line += f"\n    args {_compact(full_fields(event.args))}"
+            return line
+        case ReplyReceived():
+            proc = event.procedure
+            if event.error is not None:
+                outcome = f"error {_error_text(event.error)}"
+            else:
+                outcome = _pairs(summarize_result(proc, event.result))[1:]
+            latency = (
+                f"{event.latency_ns / 1e6:.3f} ms"
+                if event.latency_ns is not None
+                else "? ms"
+            )
+            size = _size_text(event.wire_len, event.payload_len)
+            line = (
+                f"{stamp} {event.conn} ← xid {event.xid} {proc.program.name} "
+                f"{proc.name} {outcome} {latency}" + (f" ({size})" if size else "")
+            )
+            if full and event.result is not None:
+                line += f"\n    result {_compact(full_fields(event.result))}"
+            return line
+        case Connected():
+            ends = ""
+            if event.conn.local and event.conn.remote:
+                ends = (
+                    f" {_endpoint(event.conn.local)} → {_endpoint(event.conn.remote)}"
+                )
+            return f"{stamp} {event.conn} connected{ends}"
+        case Disconnected():
+            return f"{stamp} {event.conn} disconnected: {event.reason}"
+        case ServerCallReceived():
+            what = "volfile changed" if event.name == "FETCHSPEC" else "callback"
+            return (
+                f"{stamp} {event.conn} ⇐ xid {event.xid} {what} {event.name} "
+                f"(prog {event.prog} v{event.vers} proc {event.proc}, "
+                f"{event.args_len} B)"
+            )
+        case Ping():
+            return f"{stamp} {event.conn} ping rtt {event.rtt_ns / 1e6:.3f} ms"
+        case Reconnecting():
+            return (
+                f"{stamp} {event.xlator} [{event.brick}] down ({event.reason}); "
+                f"reconnect #{event.attempt} in {event.delay:g} s"
+            )
+        case Reconnected():
+            return (
+                f"{stamp} {event.xlator} [{event.brick}] reconnected "
+                f"(port {event.port}, attempt #{event.attempt})"
+            )
+        case BytesSent() | BytesReceived():
+            return None
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", "="))
+
+
+# --- sinks ---------------------------------------------------------------------------
+
+
+class TextTraceSink:
+    """One human-readable line per call, reply and connection event.
+
+    Args:
+        stream: where lines go (``sys.stderr`` for ``--trace``).
+        full: also print every decoded field, the credential and xdata dicts
+            (``--trace=full``).
+    """
+
+    def __init__(self, stream: TextIO, *, full: bool = False) -> None:
+        self.stream = stream
+        self.full = full
+
+    def handle(self, event: TraceEvent) -> None:
+        line = event_line(event, full=self.full)
+        if line is not None:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+
+class LoggingTraceSink:
+    """The text lines of :class:`TextTraceSink`, as log records.
+
+    Args:
+        logger: where they go.
+        level: their level (default DEBUG).
+        full: every field, as ``--trace=full``.
+    """
+
+    def __init__(
+        self, logger: logging.Logger, *, level: int = logging.DEBUG, full: bool = False
+    ) -> None:
+        self.logger = logger
+        self.level = level
+        self.full = full
+
+    def handle(self, event: TraceEvent) -> None:
+        if not self.logger.isEnabledFor(self.level):
+            return
+        line = event_line(event, full=self.full)
+        if line is not None:
+            self.logger.log(self.level, "%s", line)
+
+
+class JsonTraceSink:
+    """One JSON object per line and event (``--trace-json``).
+
+    Every call/reply object has ``time``, ``event`` ("call"/"reply"),
+    ``conn``, ``peer``, ``xid``, ``program``, ``prognum``, ``version``,
+    ``procedure``, ``proc``, ``wire_len``, ``payload_len``; calls add
+    ``args``, replies ``op_ret``, ``errno``, ``result`` and ``latency_ms``.
+
+    Args:
+        stream: a text file; see :meth:`open` for one made from a path.
+        full: add ``args_full`` / ``result_full`` / ``cred``.
+    """
+
+    def __init__(
+        self, stream: TextIO, *, full: bool = False, close_stream: bool = False
+    ) -> None:
+        self.stream = stream
+        self.full = full
+        self._close_stream = close_stream
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, full: bool = False) -> JsonTraceSink:
+        """A sink writing to a new file at ``path`` (closed by :meth:`close`)."""
+        return cls(open(path, "w", encoding="utf-8"), full=full, close_stream=True)
+
+    def handle(self, event: TraceEvent) -> None:
+        record = event_record(event, full=self.full)
+        if record is not None:
+            self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        """Flush (and close the file if :meth:`open` made it)."""
+        self.stream.flush()
+        if self._close_stream:
+            self.stream.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PcapTraceSink:
+    """The exact bytes sent and received, as TCP packets in a pcap file.
+
+    TCP connections keep their real addresses and ports. A unix-socket
+    connection (glusterd's socket) has none: it is drawn as
+    127.0.0.1:<fake ephemeral port> → 127.0.0.1:24007, so that tshark applies
+    its gluster dissectors as it would to glusterd on TCP.
+
+    Args:
+        path: the file to write (created or truncated).
+        file: or an open binary file instead of a path (not closed).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        file: BinaryIO | None = None,
+    ) -> None:
+        if (path is None) == (file is None):
+            raise ValueError("give exactly one of path and file")
+        if file is None:
+            assert path is not None
+            file = open(path, "wb")  # noqa: SIM115 - closed by close()
+            self._writer = PcapWriter(file, close_file=True)
+        else:
+            self._writer = PcapWriter(file)
+
+    def handle(self, event: TraceEvent) -> None:
+        match event:
+            case Connected():
+                self._writer.open_stream(
+                    event.conn.id, _pcap_ends(event.conn), event.time
+                )
+            case BytesSent():
+                if self._writer.has_stream(event.conn.id):
+                    for buffer in event.buffers:
+                        self._writer.write(event.conn.id, True, buffer, event.time)
+            case BytesReceived():
+                if not self._writer.has_stream(event.conn.id):
+                    return
+                if event.data:
+                    self._writer.write(event.conn.id, False, event.data, event.time)
+                else:
+                    self._writer.close_stream(event.conn.id, False, event.time)
+            case Disconnected():
+                self._writer.close_stream(event.conn.id, True, event.time)
+            case _:
+                pass
+
+    def close(self) -> None:
+        """Flush the file (and close it if this sink opened it)."""
+        self._writer.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pcap_ends(conn: ConnInfo) -> StreamEnds:
+    if conn.local is not None and conn.remote is not None:
+        try:
+            for host, _ in (conn.local, conn.remote):
+                ipaddress.ip_address(host.split("%")[0])
+        except ValueError:
+            pass
+        else:
+            return StreamEnds(
+                conn.local[0].split("%")[0],
+                conn.local[1],
+                conn.remote[0].split("%")[0],
+                conn.remote[1],
+            )
+    # Unix socket (or a test stream): no TCP ends exist. Fake a loopback
+    # connection to glusterd's port; the client port only keeps streams apart.
+    port = _FAKE_PORT_BASE + conn.id % 20000
+    return StreamEnds("127.0.0.1", port, "127.0.0.1", _GLUSTERD_PORT)
+
+
+class MultiSink:
+    """Every event to each of several sinks, in order."""
+
+    def __init__(self, sinks: Iterable[Tracer]) -> None:
+        self.sinks = list(sinks)
+
+    def handle(self, event: TraceEvent) -> None:
+        for sink in self.sinks:
+            _deliver(sink, event)
