@@ -55,6 +55,7 @@ __all__ = [
     "create_async",
     "open_async",
     "remove_async",
+    "resolve",
 ]
 
 log = logging.getLogger("pygluster.blockdev")
@@ -374,8 +375,8 @@ def _as_uri(uri: GlusterURI | str) -> GlusterURI:
     return uri if isinstance(uri, GlusterURI) else GlusterURI.parse(uri)
 
 
-async def _resolve(top: Xlator, path: str) -> tuple[Loc, GfxIattx]:
-    """LOOKUP each component of ``path`` from the volume root."""
+async def resolve(top: Xlator, path: str) -> tuple[Loc, GfxIattx]:
+    """LOOKUP each component of ``path`` from the volume root (its Loc and iatt)."""
     loc = Loc("/", None, "", fops.ROOT_GFID)
     iatt, _ = await top.lookup(loc)
     for name in [part for part in path.split("/") if part]:
@@ -444,7 +445,7 @@ async def open_async(
         raise ValueError(f"mode must be 'r' or 'r+', not {mode!r}")
     with tracing(trace):
         async with _open_stack(parsed, credentials, connect_timeout) as stack:
-            loc, iatt = await _resolve(stack.top, parsed.image_path)
+            loc, iatt = await resolve(stack.top, parsed.image_path)
             if not iatt_is_reg(iatt):
                 code = errno.EISDIR if iatt_is_dir(iatt) else errno.EINVAL
                 raise FopError("OPEN", loc.path, stack.top.name, code)
@@ -548,7 +549,7 @@ async def remove_async(
     if parsed.path is None:
         raise URIError(str(parsed), "names a volume, not an image inside it")
     async with _open_stack(parsed, credentials, connect_timeout) as stack:
-        loc, iatt = await _resolve(stack.top, parsed.image_path)
+        loc, iatt = await resolve(stack.top, parsed.image_path)
         if iatt_is_dir(iatt):
             raise FopError("UNLINK", loc.path, stack.top.name, errno.EISDIR)
         await stack.top.unlink(loc)

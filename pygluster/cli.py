@@ -412,6 +412,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     cli_doctor.add_command(commands)
     cli_bench.add_command(commands)
+    from pygluster import cli_decode
+
+    cli_decode.add_command(commands)
     return parser
 
 
@@ -426,7 +429,10 @@ async def _run_volfile(args: argparse.Namespace) -> int:
         return 0
     graph = volfile.parse(fetched.text)
     if args.graph:
-        print(volfile.format_tree(graph))
+        from pygluster.xlators.graph import plan
+
+        actions = {step.name: step.action for step in plan(graph)}
+        print(volfile.format_tree(graph, annotate=lambda x: actions.get(x.name, "?")))
         return 0
     ports = await mgmt.brick_ports(
         graph.bricks(), connect_timeout=args.connect_timeout, call_timeout=args.timeout

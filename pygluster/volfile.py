@@ -33,7 +33,7 @@ them as shell commands before lexing).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -679,8 +679,10 @@ _CLIENT_DEFAULTS = {
 }
 
 
-def _tree_label(xl: Xlator) -> str:
+def _tree_label(xl: Xlator, annotate: Callable[[Xlator], str] | None = None) -> str:
     label = f"{xl.name} ({xl.type})"
+    if annotate is not None:
+        label += f" [{annotate(xl)}]"
     shown = [
         f"{key}={xl.options[key]}"
         for key in _TREE_OPTIONS.get(xl.type, ())
@@ -700,7 +702,9 @@ def _tree_label(xl: Xlator) -> str:
     return label
 
 
-def format_tree(graph: Graph) -> str:
+def format_tree(
+    graph: Graph, *, annotate: Callable[[Xlator], str] | None = None
+) -> str:
     """Draw the graph from the top down, for ``pygluster volfile --graph``.
 
     One line per xlator, ``name (type)``, indented under its parent with tree
@@ -708,6 +712,16 @@ def format_tree(graph: Graph) -> str:
     matter to a block-device user follow as ``key=value``.  An xlator reached
     a second time is printed once more, marked ``(see above)``, without its
     children.
+
+    Args:
+        graph: the parsed volfile.
+        annotate: what the client does with an xlator, as a short word
+            (pygluster's CLI passes ``"run"``, ``"skip"`` or ``"refuse"``
+            from :func:`pygluster.xlators.graph.plan`; this module stays a
+            pure codec and knows no translators).  Shown as ``[word]`` after
+            each type, and a summary block follows the tree: the xlator
+            types per word, the shard block size, each replicate's quorum
+            and the bricks' ping-timeout.
 
     Returns:
         The tree, one line per xlator, ending with a newline.
@@ -722,7 +736,7 @@ def format_tree(graph: Graph) -> str:
             lines.append(f"{prefix}{xl.name} ({xl.type}) (see above)")
             continue
         expanded.add(xl.name)
-        lines.append(prefix + _tree_label(xl))
+        lines.append(prefix + _tree_label(xl, annotate))
         last = len(xl.subvolumes) - 1
         for index in range(last, -1, -1):
             if index == last:
@@ -730,4 +744,84 @@ def format_tree(graph: Graph) -> str:
             else:
                 entry = (child_prefix + "├─ ", child_prefix + "│  ")
             stack.append((xl.subvolumes[index], *entry))
+    if annotate is not None:
+        lines.append("")
+        lines.extend(_tree_summary(graph, annotate))
     return "\n".join(lines) + "\n"
+
+
+# Headings of the summary for the words pygluster's CLI annotates with.
+_ANNOTATION_HEADINGS = {
+    "run": "client runs",
+    "skip": "skipped (pass-through)",
+    "refuse": "refused",
+}
+#: network.ping-timeout's default (rpc-clnt-ping.c) when the volfile has none.
+_DEFAULT_PING_TIMEOUT = "42"
+
+
+def _tree_summary(graph: Graph, annotate: Callable[[Xlator], str]) -> list[str]:
+    """The summary block under an annotated tree (see :func:`format_tree`)."""
+    # Types per annotation, in walk order, counted: "3 x protocol/client".
+    groups: dict[str, dict[str, int]] = {word: {} for word in _ANNOTATION_HEADINGS}
+    for _, xl in graph.walk():
+        types = groups.setdefault(annotate(xl), {})
+        types[xl.type] = types.get(xl.type, 0) + 1
+    lines = []
+    for word, types in groups.items():
+        listed = ", ".join(
+            # Bricks by count, not type: the tree above names each one.
+            (f"{count} brick client{'s' if count > 1 else ''}")
+            if name == _CLIENT_TYPE
+            else (f"{count} x {name}" if count > 1 else name)
+            for name, count in types.items()
+        )
+        lines.append(f"{_ANNOTATION_HEADINGS.get(word, word)}: {listed or 'none'}")
+
+    shards = [xl for _, xl in graph.walk() if xl.type == "features/shard"]
+    if not shards:
+        lines.append("shard block size: not sharded")
+    for xl in shards:
+        size = xl.options.get("shard-block-size")
+        lines.append(f"shard block size: {size or '64MB (default)'}")
+
+    quorum = []
+    for _, xl in graph.walk():
+        count = len(xl.subvolumes)
+        if xl.type == "cluster/replicate":
+            kind = xl.options.get("quorum-type")
+            default = ""
+            if kind is None:
+                # afr.c fix_quorum_options: unset means auto from 3 children on.
+                kind = "auto" if count > 2 else "none"
+                default = "; the default"
+            if kind == "fixed":
+                rule = f"at least {xl.options.get('quorum-count', '?')} of {count}"
+            elif kind == "auto":
+                rule = f"more than half of {count}"
+            else:
+                rule = "any one brick"
+            quorum.append(f"{xl.name} {kind} ({rule}{default})")
+        elif xl.type == "cluster/disperse" and "redundancy" in xl.options:
+            redundancy = xl.options["redundancy"]
+            if redundancy.isdigit():
+                need = count - int(redundancy)
+                quorum.append(f"{xl.name} needs {need} of {count} bricks")
+    lines.append(f"quorum: {'; '.join(quorum) or 'none (no replicate or disperse)'}")
+
+    clients = [xl for _, xl in graph.walk() if xl.type == _CLIENT_TYPE]
+    timeouts = {
+        xl.name: (
+            f"{xl.options['ping-timeout']} s"
+            if "ping-timeout" in xl.options
+            else f"{_DEFAULT_PING_TIMEOUT} s (default)"
+        )
+        for xl in clients
+    }
+    if len(set(timeouts.values())) == 1:
+        value = next(iter(timeouts.values()))
+        lines.append(f"ping-timeout: {value}, every brick")
+    elif timeouts:
+        each = ", ".join(f"{name} {value}" for name, value in timeouts.items())
+        lines.append(f"ping-timeout: {each}")
+    return lines

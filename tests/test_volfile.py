@@ -765,3 +765,89 @@ class TestVolfileProperties:
     )
     def test_mutated_fixture(self, volume: str, ops: list[tuple[int, int, int, str]]):
         check_total(mutate(fixture_text(volume), ops))
+
+
+# ---------------------------------------------------------------------------
+# format_tree(annotate=...): what the client does with each xlator
+
+
+def _plan_words(graph: Graph) -> dict[str, str]:
+    from pygluster.xlators.graph import plan
+
+    return {step.name: step.action for step in plan(graph)}
+
+
+def test_annotated_tree_small():
+    graph = parse(SMALL)
+    words = _plan_words(graph)
+    assert format_tree(graph, annotate=lambda x: words[x.name]) == (
+        "v (debug/io-stats) [skip]\n"
+        "└─ v-replicate-0 (cluster/replicate) [run]  "
+        "afr-pending-xattr=v-client-0,v-client-1\n"
+        "   ├─ v-client-0 (protocol/client) [run] → vm:/b/1\n"
+        "   └─ v-client-1 (protocol/client) [run] → vm:/b/2\n"
+        "\n"
+        "client runs: cluster/replicate, 2 brick clients\n"
+        "skipped (pass-through): debug/io-stats\n"
+        "refused: none\n"
+        "shard block size: not sharded\n"
+        "quorum: v-replicate-0 none (any one brick; the default)\n"
+        "ping-timeout: 42 s (default), every brick\n"
+    )
+
+
+def test_annotated_tree_marks_every_line():
+    graph = parse(fixture_text("pyg_shard"))
+    words = _plan_words(graph)
+    plain = format_tree(graph)
+    annotated = format_tree(graph, annotate=lambda x: words[x.name])
+    assert "[" not in plain
+    tree, _, summary = annotated.partition("\n\n")
+    # Same lines, each with its mark after the type.
+    assert tree.replace(" [run]", "").replace(" [skip]", "") + "\n" == plain
+    assert summary.splitlines() == [
+        "client runs: features/shard, cluster/distribute, cluster/replicate, "
+        "3 brick clients",
+        "skipped (pass-through): debug/io-stats, performance/io-threads, "
+        "performance/md-cache, performance/open-behind, "
+        "performance/write-behind, features/utime",
+        "refused: none",
+        "shard block size: 4MB",
+        "quorum: pyg_shard-replicate-0 auto (more than half of 3)",
+        "ping-timeout: 20 s, every brick",
+    ]
+
+
+def test_annotated_tree_refused_disperse():
+    graph = parse(fixture_text("pyg_ec"))
+    words = _plan_words(graph)
+    annotated = format_tree(graph, annotate=lambda x: words[x.name])
+    assert "pyg_ec-disperse-0 (cluster/disperse) [refuse]  redundancy=1\n" in annotated
+    assert "\nrefused: cluster/disperse\n" in annotated
+    assert "\nquorum: pyg_ec-disperse-0 needs 2 of 3 bricks\n" in annotated
+    assert "\nping-timeout: 42 s, every brick\n" in annotated
+
+
+def test_annotated_tree_mixed_options_and_other_words():
+    text = (
+        client("c0", remote_host="h", ping_timeout="5")
+        + client("c1", remote_host="h")
+        + client("c2", remote_host="h", ping_timeout="5")
+        + "volume r type cluster/replicate option quorum-type fixed "
+        "option quorum-count 2 subvolumes c0 c1 c2 end-volume\n"
+        + "volume s type features/shard subvolumes r end-volume\n"
+        + "volume x type x/new subvolumes s end-volume\n"
+    )
+    words = {"x": "maybe"}
+    annotated = format_tree(parse(text), annotate=lambda x: words.get(x.name, "run"))
+    assert annotated.startswith("x (x/new) [maybe]\n└─ s (features/shard) [run]\n")
+    assert annotated.endswith(
+        "\n"
+        "client runs: features/shard, cluster/replicate, 3 brick clients\n"
+        "skipped (pass-through): none\n"
+        "refused: none\n"
+        "maybe: x/new\n"
+        "shard block size: 64MB (default)\n"
+        "quorum: r fixed (at least 2 of 3)\n"
+        "ping-timeout: c0 5 s, c1 42 s (default), c2 5 s\n"
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import math
 import os
 import socket
 import time
@@ -44,14 +45,14 @@ from pygluster.rpc.sunrpc import Credentials
 from pygluster.xlators.base import Fd, Loc, Xlator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
     from pygluster.rpc.programs import Procedure
     from pygluster.volfile import Brick
 
-__all__ = ["ClientXlator"]
+__all__ = ["ClientXlator", "setvolume_dict"]
 
 log = logging.getLogger("pygluster.client")
 
@@ -70,6 +71,45 @@ _CREATE_ONLY_FLAGS = int(
 )
 #: GD_OP_VERSION_MAX of glusterfs 10, sent as our op-version in SETVOLUME.
 _OP_VERSION = "100000"
+
+
+def setvolume_dict(
+    xlator: str,
+    brick: Brick,
+    options: Mapping[str, str],
+    volume: str,
+    reconnects: int = 0,
+) -> dict[str, bytes]:
+    """SETVOLUME's dict for one brick connection, as gfapi 10.3 builds it.
+
+    Keys as gluster-protocol.md §5.4; the server requires process-uuid,
+    fops-version (the program *number*) and remote-subvolume. A fresh uuid
+    per connection (and RECON_NO per reconnect) keeps the brick from mixing
+    our locks and fds with an earlier connection's. The volfile's login
+    (username/password, trusted volfiles only) is passed on.
+    """
+    process_uuid = (
+        f"CTX_ID:{uuid.uuid4()}-GRAPH_ID:0-PID:{os.getpid()}"
+        f"-HOST:{socket.gethostname()}-PC_NAME:{xlator}"
+        f"-RECON_NO:-{reconnects}"
+    )
+    values: dict[str, str | int] = {
+        "process-uuid": process_uuid,
+        "fops-version": int(ProgramNumber.GLUSTER_FOP),
+        "remote-subvolume": brick.path,
+        "volfile-key": volume,
+        "opversion": _OP_VERSION,
+        "clnt-lk-version": 1,
+        "volfile-checksum": 0,
+        "client-version": f"pygluster-{__version__}",
+        "process-name": "pygluster",
+        "transport-type": "socket",
+        "transport.address-family": brick.address_family,
+    }
+    for key in ("username", "password", "ping-timeout"):
+        if key in options:
+            values[key] = options[key]
+    return glusterd.str_dict(values)
 
 
 class ClientXlator(Xlator):
@@ -115,6 +155,8 @@ class ClientXlator(Xlator):
         self._connected = trio.Event()
         self._reconnects = 0
         self._first_error: GlusterError | None = None
+        # When the connection was last lost (-inf: never had one).
+        self._lost_at = -math.inf
         # Open files on this brick, reopened after a reconnect (remote fds
         # are per connection and die with it, §8.3 / gotcha 14).
         self._fds: weakref.WeakSet[Fd] = weakref.WeakSet()
@@ -194,6 +236,7 @@ class ClientXlator(Xlator):
                         delay = _RECONNECT_DELAYS[0]
                         await rpc.wait_closed()
                         self._connected = trio.Event()
+                        self._lost_at = trio.current_time()
                         reason = rpc.closed_reason
                 except GlusterError as exc:
                     if first:
@@ -293,32 +336,9 @@ class ClientXlator(Xlator):
         self._run_scope.cancel()
 
     def _setvolume_dict(self) -> dict[str, bytes]:
-        # Keys as gfapi 10.3 sends them (gluster-protocol.md §5.4); the server
-        # requires process-uuid, fops-version (the program *number*) and
-        # remote-subvolume. A fresh uuid per connection keeps the brick from
-        # mixing our locks and fds with an earlier connection's.
-        process_uuid = (
-            f"CTX_ID:{uuid.uuid4()}-GRAPH_ID:0-PID:{os.getpid()}"
-            f"-HOST:{socket.gethostname()}-PC_NAME:{self.name}"
-            f"-RECON_NO:-{self._reconnects}"
+        return setvolume_dict(
+            self.name, self.brick, self.options, self.volume, self._reconnects
         )
-        values: dict[str, str | int] = {
-            "process-uuid": process_uuid,
-            "fops-version": int(ProgramNumber.GLUSTER_FOP),
-            "remote-subvolume": self.brick.path,
-            "volfile-key": self.volume,
-            "opversion": _OP_VERSION,
-            "clnt-lk-version": 1,
-            "volfile-checksum": 0,
-            "client-version": f"pygluster-{__version__}",
-            "process-name": "pygluster",
-            "transport-type": "socket",
-            "transport.address-family": self.brick.address_family,
-        }
-        for key in ("username", "password", "ping-timeout"):
-            if key in self.options:
-                values[key] = self.options[key]
-        return glusterd.str_dict(values)
 
     async def _setvolume(self, rpc: RpcClient) -> None:
         reply = await rpc.call(
@@ -365,9 +385,14 @@ class ClientXlator(Xlator):
             cred = self.credentials.auth_v3(flags, time.time_ns())
         else:
             cred = self._plain_cred
-        if not self.is_up and self.reconnect_grace > 0 and not self._stopping:
-            with trio.move_on_after(self.reconnect_grace):
-                await self._connected.wait()
+        if not self.is_up and not self._stopping:
+            # A brick that went away moments ago (a restart) gets a grace
+            # period to come back; one that has been down longer (or never
+            # came up) fails at once, so that a dead brick costs nothing.
+            remaining = self._lost_at + self.reconnect_grace - trio.current_time()
+            if remaining > 0:
+                with trio.move_on_after(remaining):
+                    await self._connected.wait()
         if self._rpc is None:
             raise FopError(procedure.name, target, str(self.brick), errno.ENOTCONN)
         try:
