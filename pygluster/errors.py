@@ -9,6 +9,7 @@ the server or brick, and the operation.
     ├── VolfileError(ValueError)          volfile syntax or graph error, .lineno
     ├── IoScriptError(ValueError)         a `pygluster io` command does not parse
     ├── XdrError(ValueError)              out-of-range encode, garbage decode
+    ├── PcapError(ValueError)             not a capture, or a broken one
     ├── ProtocolError                     abstract (h11's shape)
     │   ├── LocalProtocolError            the core was misused
     │   └── RemoteProtocolError           the peer sent something we cannot accept
@@ -46,6 +47,7 @@ __all__ = [
     "LayoutHoleError",
     "LocalProtocolError",
     "MgmtError",
+    "PcapError",
     "ProtocolError",
     "QuorumError",
     "RemoteProtocolError",
@@ -110,6 +112,10 @@ class VolfileError(GlusterError, ValueError):
 
 class XdrError(GlusterError, ValueError):
     """A value cannot be XDR-encoded, or bytes cannot be XDR-decoded."""
+
+
+class PcapError(GlusterError, ValueError):
+    """The bytes are not a pcap/pcapng capture, or its structure is broken."""
 
 
 class ProtocolError(GlusterError):

@@ -22,6 +22,12 @@ SANS_IO = [
     "pygluster.rpc.programs",
     "pygluster.rpc.connection",
     "pygluster.rpc.glusterd",
+    "pygluster.rpc.fops",
+    "pygluster.rpc.fops330",
+    "pygluster.pcap",
+    "pygluster.decode",
+    "pygluster.pcapwriter",
+    "pygluster.iolang",
 ]
 
 
