@@ -13,11 +13,10 @@ import sys
 import time as _time
 from typing import TYPE_CHECKING, Any
 
-from pygluster.decode import Decoder, Message
-from pygluster.pcap import PcapError, PcapReader
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+
+    from pygluster.decode import Message
 
 __all__ = ["add_command", "parse_filter", "run"]
 
@@ -228,6 +227,11 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def _decode_file(args: argparse.Namespace) -> int:
+    # Imported here: the decoder declares every program's structs, which
+    # other commands should not pay for at start-up.
+    from pygluster.decode import Decoder
+    from pygluster.pcap import PcapError, PcapReader
+
     with open(args.file, "rb") as capture:
         data = capture.read()
     matches = _predicate(args.filters)

@@ -13,7 +13,6 @@ import logging
 import sys
 from typing import Any
 
-from pygluster.doctor import diagnose
 from pygluster.uri import GlusterURI
 
 __all__ = ["add_command"]
@@ -71,6 +70,8 @@ async def _run_doctor(args: argparse.Namespace) -> int:
         # Every problem becomes a check with its explanation; the library's
         # own warnings (a brick reconnecting, ...) would only repeat them.
         logging.getLogger("pygluster").setLevel(logging.ERROR)
+    from pygluster.doctor import diagnose  # only this command needs it
+
     report = await diagnose(
         uri, connect_timeout=args.connect_timeout, call_timeout=args.timeout
     )
