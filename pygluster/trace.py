@@ -310,15 +310,17 @@ def emit(event_factory: type[Any], **fields: Any) -> None:
         _deliver(tracer, event_factory(time=time.time(), **fields))
 
 
-_failed_sinks: set[int] = set()
+# Sinks that failed once (warned about once). Held by reference, so that an
+# id is never reused by a new sink while it is in here.
+_failed_sinks: dict[int, object] = {}
 
 
 def _deliver(tracer: Tracer, event: TraceEvent) -> None:
     try:
         tracer.handle(event)
     except Exception as exc:
-        if id(tracer) not in _failed_sinks:
-            _failed_sinks.add(id(tracer))
+        if _failed_sinks.get(id(tracer)) is not tracer:
+            _failed_sinks[id(tracer)] = tracer
             _log.warning("trace sink %r failed, events are lost: %s", tracer, exc)
 
 
