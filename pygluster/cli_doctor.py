@@ -66,15 +66,20 @@ def _can_print(text: str) -> bool:
 
 async def _run_doctor(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri, require_image=False)
+    from pygluster.doctor import diagnose  # only this command needs it
+
+    library_log = logging.getLogger("pygluster")
+    saved_level = library_log.level
     if not args.verbose:
         # Every problem becomes a check with its explanation; the library's
         # own warnings (a brick reconnecting, ...) would only repeat them.
-        logging.getLogger("pygluster").setLevel(logging.ERROR)
-    from pygluster.doctor import diagnose  # only this command needs it
-
-    report = await diagnose(
-        uri, connect_timeout=args.connect_timeout, call_timeout=args.timeout
-    )
+        library_log.setLevel(logging.ERROR)
+    try:
+        report = await diagnose(
+            uri, connect_timeout=args.connect_timeout, call_timeout=args.timeout
+        )
+    finally:
+        library_log.setLevel(saved_level)
     if args.json:
         print(report.to_json())
     else:

@@ -300,6 +300,7 @@ def test_a_failing_sink_does_not_stop_the_others(
             raise OSError("pipe closed")
 
     good = Recorder()
+    caplog.set_level(logging.WARNING, logger="pygluster.trace")
     with trace.tracing(Broken(), good):
         trace.emit(trace.Ping, conn=CONN, rtt_ns=1)
         trace.emit(trace.Ping, conn=CONN, rtt_ns=2)
