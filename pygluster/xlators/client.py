@@ -695,19 +695,6 @@ class ClientXlator(Xlator):
         self._fds.add(fd)
         return fd
 
-    def adopt(self, fd: Fd, remote_fd: int) -> None:
-        """Record this brick's remote fd for ``fd`` (used by cluster xlators)."""
-        fd.ctx[self] = remote_fd
-
-    async def open_into(self, fd: Fd) -> None:
-        """Open ``fd``'s file on this brick too, recording the remote fd."""
-        reply = await self._fop(
-            fops.OPEN,
-            fops.GfxOpenReq(gfid=fd.gfid, flags=fd.flags, xdata=None),
-            fd.loc.path,
-        )
-        fd.ctx[self] = reply.fd
-
     async def readv(
         self, fd: Fd, offset: int, size: int
     ) -> tuple[memoryview, GfxIattx]:
