@@ -101,6 +101,28 @@ class StatVFS(NamedTuple):
     f_namemax: int
 
 
+class _InFlightLimit:
+    """At most ``limit`` RPCs of one device in flight (a CapacityLimiter).
+
+    Taking a free slot costs no scheduler pass (``acquire_nowait``): the RPC
+    that follows is the checkpoint. Only a full limiter makes the caller wait.
+    """
+
+    __slots__ = ("_limiter",)
+
+    def __init__(self, limit: int) -> None:
+        self._limiter = trio.CapacityLimiter(limit)
+
+    async def __aenter__(self) -> None:
+        try:
+            self._limiter.acquire_nowait()
+        except trio.WouldBlock:
+            await self._limiter.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._limiter.release()
+
+
 def _split(offset: int, length: int, chunk: int) -> list[tuple[int, int]]:
     return [
         (pos, min(chunk, offset + length - pos))
@@ -138,7 +160,7 @@ class AsyncBlockDevice:
         self._graph = graph
         self._top: Xlator = graph.top
         self._fd = fd
-        self._limiter = trio.CapacityLimiter(max_in_flight)
+        self._limiter = _InFlightLimit(max_in_flight)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -148,6 +170,13 @@ class AsyncBlockDevice:
     def graph(self) -> ClientGraph:
         """The connected translator stack (for ``info``)."""
         return self._graph
+
+    @property
+    def write_behind(self) -> bool:
+        """True when writes are acknowledged before the bricks have them
+        (``performance/write-behind`` runs; errors then surface at
+        :meth:`flush` and close)."""
+        return bool(self._graph.write_behind)
 
     def _check(self, *, write: bool = False) -> None:
         if self._closed:
@@ -205,6 +234,13 @@ class AsyncBlockDevice:
         self._check_range(offset, len(view))
         if not view:
             return 0
+        if len(view) <= self.chunk_size:
+            # One RPC: no task, no split (the common case; every layer of
+            # indirection here is paid per request).
+            async with self._limiter:
+                data, _ = await self._top.readv(self._fd, offset, len(view))
+            view[: len(data)] = data
+            return len(data)
         pieces = _split(offset, len(view), self.chunk_size)
         got = [0] * len(pieces)
 
@@ -258,6 +294,10 @@ class AsyncBlockDevice:
         self._check_range(offset, len(view))
         if not view:
             return 0
+        if len(view) <= self.chunk_size:
+            async with self._top.transaction(self._fd), self._limiter:
+                await self._top.writev(self._fd, offset, view)
+            return len(view)
         pieces = _split(offset, len(view), self.chunk_size)
 
         async def write(index: int) -> None:
@@ -394,6 +434,7 @@ async def _open_stack(
     uri: GlusterURI,
     credentials: Credentials | None,
     connect_timeout: float | None,
+    write_behind: bool | None = None,
 ) -> AsyncIterator[ClientGraph]:
     fetched = await mgmt.fetch_volfile(
         uri, credentials=credentials, connect_timeout=connect_timeout
@@ -404,6 +445,7 @@ async def _open_stack(
         uri.volume,
         credentials=credentials if credentials is not None else Credentials(),
         connect_timeout=connect_timeout,
+        write_behind=write_behind,
     ) as stack:
         yield stack
 
@@ -418,6 +460,7 @@ async def open_async(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     trace: Tracer | logging.Logger | None = None,
+    write_behind: bool | None = None,
 ) -> AsyncIterator[AsyncBlockDevice]:
     """Open an existing image.
 
@@ -430,6 +473,14 @@ async def open_async(
         max_in_flight: chunks in flight at once.
         trace: a trace sink (or a logger) receiving one event per RPC of
             this image's connections (see :mod:`pygluster.trace`).
+        write_behind: acknowledge writes before the bricks have them, as
+            libgfapi does (gluster's ``performance/write-behind``, at most
+            its ``cache-size`` per image, 1 MiB by default): None follows the
+            volfile (on unless the volume has ``performance.write-behind
+            off``), True forces it on, False off. A write that fails in the
+            background raises at the next :meth:`~AsyncBlockDevice.flush`,
+            at close, or at a read or write of the same bytes; see
+            :mod:`pygluster.xlators.write_behind`.
 
     Raises:
         URIError: the URI names no image.
@@ -444,7 +495,9 @@ async def open_async(
     if mode not in ("r", "r+"):
         raise ValueError(f"mode must be 'r' or 'r+', not {mode!r}")
     with tracing(trace):
-        async with _open_stack(parsed, credentials, connect_timeout) as stack:
+        async with _open_stack(
+            parsed, credentials, connect_timeout, write_behind
+        ) as stack:
             loc, iatt = await resolve(stack.top, parsed.image_path)
             if not iatt_is_reg(iatt):
                 code = errno.EISDIR if iatt_is_dir(iatt) else errno.EINVAL

@@ -37,6 +37,7 @@ import ipaddress
 import itertools
 import json
 import logging
+import socket
 import time
 import uuid
 from collections import deque
@@ -352,8 +353,9 @@ class ConnectionTrace:
 
         Args:
             peer: the address text the connection was opened to.
-            stream: the connected stream; a ``trio.SocketStream`` gives the
-                real local and remote addresses (for pcap).
+            stream: the connected socket or stream; a socket or
+                ``trio.SocketStream`` gives the real local and remote
+                addresses (for pcap).
             label: what the connection is for (the brick), if known.
         """
         tracer = current_tracer.get()
@@ -437,7 +439,10 @@ class ConnectionTrace:
 def _socket_ends(
     stream: object,
 ) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
-    sock = getattr(stream, "socket", None)
+    # A plain socket (the RPC driver's own) or a trio.SocketStream.
+    sock = (
+        stream if isinstance(stream, socket.socket) else getattr(stream, "socket", None)
+    )
     if sock is None:
         return None, None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import socket
 import tempfile
@@ -12,7 +13,7 @@ import trio
 import trio.testing
 
 from pygluster.errors import ConnectionLost, RpcNotAccepted, RpcTimeout, TransportError
-from pygluster.rpc import glusterd
+from pygluster.rpc import fops, glusterd
 from pygluster.rpc.client import (
     TcpAddress,
     UnixAddress,
@@ -281,3 +282,134 @@ async def test_server_answering_pings_is_kept_while_a_call_waits(
         assert reply.port == 7
         assert trio.current_time() > 30
         assert not client.is_closed
+
+
+# --- the socket path (a connected non-blocking socket, no trio Stream) --------
+
+
+def socket_pair(sndbuf: int | None = None) -> tuple[socket.socket, trio.SocketStream]:
+    """A client socket as open_rpc_client makes it, and the server's stream."""
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    if sndbuf is not None:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, sndbuf)
+    return ours, trio.SocketStream(trio.socket.from_stdlib_socket(theirs))
+
+
+async def test_socket_path_out_of_order_replies_and_loss() -> None:
+    ours, server_stream = socket_pair()
+    server = FakeServer(server_stream)
+    results: dict[int, int] = {}
+    async with client_over_stream(ours, "sock") as client:
+
+        async def one(i: int) -> None:
+            results[i] = (await client.call(glusterd.PORTBYBRICK, ARGS)).port
+
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                for i in range(3):
+                    nursery.start_soon(one, i)
+                await server.collect(3)
+                for index in reversed(range(3)):
+                    await server_stream.send_all(
+                        port_reply(server.calls[index], 100 + index)
+                    )
+            assert sorted(results.values()) == [100, 101, 102]
+            # The server goes away under a waiting call: it fails, naming us.
+            errors: list[ConnectionLost] = []
+
+            async def waiting() -> None:
+                try:
+                    await client.call(glusterd.PORTBYBRICK, ARGS)
+                except ConnectionLost as exc:
+                    errors.append(exc)
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(waiting)
+                await server.collect(4)
+                await server_stream.aclose()
+            assert len(errors) == 1
+            assert "sock" in str(errors[0])
+    assert ours.fileno() == -1  # closed on exit
+
+
+async def test_socket_path_timeout_sweep_then_late_reply() -> None:
+    ours, server_stream = socket_pair()
+    server = FakeServer(server_stream)
+    async with client_over_stream(ours, "slow", call_timeout=0.2) as client:
+        with trio.fail_after(5):
+            start = trio.current_time()
+            with pytest.raises(RpcTimeout, match="PORTBYBRICK to slow"):
+                await client.call(glusterd.PORTBYBRICK, ARGS)
+            # Failed by the periodic sweep, never before the deadline.
+            assert trio.current_time() - start >= 0.2
+            await server.collect(1)
+            await server_stream.send_all(port_reply(server.calls[0], 1))
+            async with trio.open_nursery() as nursery:
+                result = []
+
+                async def call() -> None:
+                    result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
+
+                nursery.start_soon(call)
+                await server.collect(2)
+                await server_stream.send_all(port_reply(server.calls[1], 2))
+            assert result[0].port == 2
+            assert not client.is_closed
+    await server_stream.aclose()
+
+
+async def test_socket_path_large_payload_is_sent_whole_and_in_order() -> None:
+    """A record larger than the socket buffer goes out in pieces while other
+    calls wait their turn: the server still sees whole records, in order."""
+    ours, server_stream = socket_pair(sndbuf=8192)
+    payload = os.urandom(1 << 20)
+    args = fops.GfxWriteReq(
+        gfid=b"\1" * 16, fd=1, offset=0, size=len(payload), flag=0, xdata=None
+    )
+    core = FakeServerCore()
+    seen: list[tuple[int, int, bytes]] = []
+    async with client_over_stream(ours, "big") as client:
+
+        async def serve() -> None:
+            while len(seen) < 2:
+                await trio.sleep(0.001)  # a slow reader keeps the socket full
+                data = await server_stream.receive_some(4096)
+                for xid, body, raw in core.receive(data):
+                    seen.append((xid, body.proc, bytes(raw)))
+            for xid, proc, _ in seen:
+                if proc == glusterd.PORTBYBRICK.number:
+                    await server_stream.send_all(port_reply(xid, 7))
+
+        with trio.fail_after(20):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(serve)
+                nursery.start_soon(
+                    functools.partial(client.call, fops.WRITE, args, payload=payload)
+                )
+                await trio.sleep(0.01)
+                assert (await client.call(glusterd.PORTBYBRICK, ARGS)).port == 7
+                nursery.cancel_scope.cancel()  # nobody answers the WRITE
+    assert [proc for _, proc, _ in seen] == [
+        fops.WRITE.number,
+        glusterd.PORTBYBRICK.number,
+    ]
+    assert seen[0][2].endswith(payload)
+    await server_stream.aclose()
+
+
+async def test_socket_path_cancel_mid_record_tears_the_connection_down() -> None:
+    ours, server_stream = socket_pair(sndbuf=8192)
+    payload = bytes(1 << 20)
+    args = fops.GfxWriteReq(
+        gfid=b"\1" * 16, fd=1, offset=0, size=len(payload), flag=0, xdata=None
+    )
+    async with client_over_stream(ours, "torn") as client:
+        with trio.move_on_after(0.2):
+            await client.call(fops.WRITE, args, payload=payload)  # nobody reads
+        assert client.is_closed
+        assert "cancelled mid-record" in str(client.closed_reason)
+        with pytest.raises(ConnectionLost):
+            await client.call(glusterd.PORTBYBRICK, ARGS)
+    await server_stream.aclose()

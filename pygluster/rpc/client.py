@@ -10,12 +10,28 @@ name resolves to, or a unix socket), starts ``_reader_task`` in its own nursery
 and yields an :class:`RpcClient`. Leaving the ``async with`` closes the socket
 and ends the reader.
 
-:meth:`RpcClient.call` asks the sans-IO core for the record, writes its
-buffers under a ``trio.Lock`` (a stream allows one ``send_all`` at a time), and
-waits on a per-xid :class:`_Waiter` (trio-websocket ``ping``, asyncssh
-``_requests``). The reader loops ``receive_some`` → ``receive_data`` →
-``next_event`` and hands each :class:`Reply` to its waiter; server CALLs
-(gluster callbacks) go to :attr:`RpcClient.server_calls`.
+:meth:`RpcClient.call` asks the sans-IO core for the record, writes it, and
+parks on a per-xid :class:`_Waiter` until the reader reschedules it
+(trio-websocket ``ping``, asyncssh ``_requests``). The reader hands each
+:class:`Reply` to its waiter; server CALLs (gluster callbacks) go to
+:attr:`RpcClient.server_calls`.
+
+Socket path: a connected non-blocking socket is driven with trio's low-level
+readiness API, because each call is latency-bound and every scheduler pass
+counts. A record goes out in one non-blocking ``send``/``sendmsg`` (header
+and WRITE payload as separate buffers, uncopied) with no lock: trio runs one
+task at a time, so nothing can interleave with a send that does not block.
+Only when the socket takes part of a record does the sender hold the send
+lock, and wait for writability, until the rest is out. The reader waits for
+readability and then receives straight into the record buffer
+(:meth:`~pygluster.rpc.connection.RpcConnection.receive_buffer`), sized from
+the record mark, so a 1 MiB READ reply is received in place. Any other trio
+``Stream`` (tests use memory streams) goes through ``send_all`` under the
+lock and ``receive_some``.
+
+Deadlines: a call's reply deadline (``call_timeout``, gluster's
+frame-timeout) is checked by a periodic sweep, as rpc-clnt.c ``call_bail``
+does, instead of a cancel scope per call.
 
 Cancellation: a caller cancelled while waiting abandons its xid; the late
 reply is dropped by the core. A caller cancelled while *sending* may have
@@ -36,9 +52,9 @@ import math
 import os
 import socket
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import trio
 
@@ -87,6 +103,8 @@ _RECEIVE_SIZE = 256 * 1024
 #: WRITE payloads up to this size are joined to their header into one send;
 #: larger ones go out as their own buffer, uncopied (style.md §3.4).
 _JOIN_PAYLOAD_BELOW = 64 * 1024
+#: Longest pause between two sweeps for overdue calls (frame-timeout).
+_MAX_SWEEP_INTERVAL = 1.0
 #: Server calls queued for the owner before new ones are dropped (logged).
 _SERVER_CALL_BACKLOG = 64
 #: Default connect deadline, seconds. A local glusterd answers in
@@ -120,14 +138,27 @@ Address = TcpAddress | UnixAddress
 
 
 class _Waiter:
-    """One outstanding call: the slot its reply (or failure) lands in."""
+    """One outstanding call: the slot its reply (or failure) lands in.
 
-    __slots__ = ("done", "error", "reply")
+    The caller parks with ``trio.lowlevel.wait_task_rescheduled`` and the
+    reader reschedules it directly: no Event, no ParkingLot, one wake-up.
+    """
 
-    def __init__(self) -> None:
-        self.done = trio.Event()
+    __slots__ = ("deadline", "error", "procedure", "reply", "task")
+
+    def __init__(self, procedure: Procedure[Any, Any], deadline: float) -> None:
+        self.procedure = procedure
+        self.deadline = deadline
+        self.task: trio.lowlevel.Task | None = None
         self.reply: Reply[Any] | None = None
         self.error: BaseException | None = None
+
+    def finish(self) -> None:
+        """Wake the caller if it is parked (it may still be sending)."""
+        task = self.task
+        if task is not None:
+            self.task = None
+            trio.lowlevel.reschedule(task)
 
 
 class RpcClient:
@@ -143,7 +174,7 @@ class RpcClient:
 
     def __init__(
         self,
-        stream: trio.abc.Stream,
+        transport: trio.abc.Stream | socket.socket,
         peer: str,
         *,
         credentials: Credentials,
@@ -155,18 +186,23 @@ class RpcClient:
         self.peer = peer
         # The tracer active where the connection is made (pygluster.trace);
         # None when not tracing, and then each hook below costs one check.
-        self._trace = trace.ConnectionTrace.open(peer, stream, trace_label)
+        self._trace = trace.ConnectionTrace.open(peer, transport, trace_label)
         self.ping_timeout = ping_timeout
         self._last_receive = trio.current_time()
         self._closed = trio.Event()
         self.credentials = credentials
         self.call_timeout = call_timeout
-        self._stream = stream
+        # A connected non-blocking socket is driven directly (module notes,
+        # "Socket path"); any other stream through trio's Stream API.
+        self._sock = transport if isinstance(transport, socket.socket) else None
+        self._stream = None if isinstance(transport, socket.socket) else transport
         self._conn = (
             RpcConnection()
             if max_record_size is None
             else RpcConnection(max_record_size=max_record_size)
         )
+        # Held only while a record is partly written (the socket was full),
+        # or around every send on the Stream path.
         self._send_lock = trio.Lock()
         self._waiters: dict[int, _Waiter] = {}
         self._closed_error: ConnectionLost | None = None
@@ -234,6 +270,33 @@ class RpcClient:
                     nursery.start_soon(ping)
             nursery.cancel_scope.cancel()
 
+    async def _deadline_task(self) -> None:
+        """Fail calls whose reply is overdue (gluster's frame-timeout).
+
+        rpc-clnt.c ``call_bail`` does the same: a periodic sweep over the
+        saved frames, not a timer per call, so the hot path arms nothing.
+        A call fails at most one sweep interval after its deadline.
+        """
+        while not self.is_closed:
+            timeout = self.call_timeout
+            if timeout is None:
+                await trio.sleep(_MAX_SWEEP_INTERVAL)
+                continue
+            await trio.sleep(min(max(timeout / 8, 0.001), _MAX_SWEEP_INTERVAL))
+            now = trio.current_time()
+            overdue = [
+                (xid, waiter)
+                for xid, waiter in self._waiters.items()
+                if waiter.deadline <= now
+            ]
+            for xid, waiter in overdue:
+                del self._waiters[xid]
+                self._conn.abandon(xid)
+                waiter.error = RpcTimeout(
+                    f"{waiter.procedure} to {self.peer}: no reply within {timeout:g} s"
+                )
+                waiter.finish()
+
     async def call(
         self,
         procedure: Procedure[A, R],
@@ -273,108 +336,192 @@ class RpcClient:
             raise ConnectionLost(
                 f"{procedure} to {self.peer}: {self._closed_error}"
             ) from self._closed_error
-        timeout = self.call_timeout if self.call_timeout is not None else math.inf
-        with trio.move_on_after(timeout) as scope:
-            reply = await self._call(procedure, args, cred, payload)
-        if scope.cancelled_caught:
-            raise RpcTimeout(
-                f"{procedure} to {self.peer}: no reply within {timeout:g} s"
+        # A caller already cancelled must not put a call on the wire.
+        await trio.lowlevel.checkpoint_if_cancelled()
+        timeout = self.call_timeout
+        waiter = _Waiter(
+            procedure,
+            math.inf if timeout is None else trio.current_time() + timeout,
+        )
+        credential = cred if cred is not None else self.credentials.auth_v2()
+        if self._sock is not None and not self._send_lock.locked():
+            xid = await self._send_on_socket(
+                self._sock, procedure, args, credential, payload, waiter
             )
+        else:
+            xid = await self._send_locked(procedure, args, credential, payload, waiter)
+        if waiter.reply is None and waiter.error is None:
+            waiter.task = trio.lowlevel.current_task()
+
+            def abort(_: object) -> trio.lowlevel.Abort:
+                # Cancelled while waiting: forget the xid; a late reply is
+                # dropped by the core.
+                waiter.task = None
+                if self._waiters.pop(xid, None) is not None:
+                    self._conn.abandon(xid)
+                return trio.lowlevel.Abort.SUCCEEDED
+
+            await trio.lowlevel.wait_task_rescheduled(abort)
+        error = waiter.error
+        if error is not None:
+            if isinstance(error, RpcTimeout):
+                raise error
+            raise ConnectionLost(f"{procedure} to {self.peer}: {error}") from error
+        reply = waiter.reply
+        assert reply is not None
         if reply.error is not None:
             raise reply.error
         return reply
 
-    async def _call(
+    def _record(
         self,
-        procedure: Procedure[A, R],
-        args: A,
-        cred: OpaqueAuth | None,
+        procedure: Procedure[Any, Any],
+        args: Any,
+        credential: OpaqueAuth,
         payload: BytesLike,
-    ) -> Reply[R]:
-        credential = cred if cred is not None else self.credentials.auth_v2()
-        waiter = _Waiter()
-        async with self._send_lock:
-            if self._closed_error is not None:
-                raise ConnectionLost(
-                    f"{procedure} to {self.peer}: {self._closed_error}"
-                )
-            xid, buffers = self._conn.send_call(
-                procedure, args, cred=credential, payload=payload
-            )
-            self._waiters[xid] = waiter
-            if self._trace is not None:
-                self._trace.call_sent(xid, procedure, args, credential, buffers)
-            if len(buffers) > 1 and len(buffers[1]) <= _JOIN_PAYLOAD_BELOW:
-                # One copy of a small payload costs less than a second send
-                # (each send is a syscall; far more under a sandbox).
-                buffers = [b"".join(buffers)]
-            try:
-                for buffer in buffers:
-                    await self._stream.send_all(buffer)
-            except BaseException as exc:
-                # A partly written record leaves the stream unusable for
-                # everyone: tear down (module notes, "Cancellation").
-                self._waiters.pop(xid, None)
-                self._conn.abandon(xid)
-                cause = _describe(exc)
-                await self._shut(
-                    ConnectionLost(
-                        f"sending {procedure} to {self.peer} failed: {cause}"
-                    )
-                )
-                if isinstance(exc, trio.Cancelled):
-                    raise
-                raise ConnectionLost(
-                    f"sending {procedure} to {self.peer} failed: {cause}"
-                ) from exc
+        waiter: _Waiter,
+    ) -> tuple[int, list[BytesLike]]:
+        """Build the record and register its waiter (no await in between)."""
+        if self._closed_error is not None:
+            raise ConnectionLost(f"{procedure} to {self.peer}: {self._closed_error}")
+        xid, buffers = self._conn.send_call(
+            procedure, args, cred=credential, payload=payload
+        )
+        self._waiters[xid] = waiter
+        if self._trace is not None:
+            self._trace.call_sent(xid, procedure, args, credential, buffers)
+        if len(buffers) > 1 and len(buffers[1]) <= _JOIN_PAYLOAD_BELOW:
+            # One copy of a small payload costs less than a second buffer.
+            buffers = [b"".join(buffers)]
+        return xid, buffers
+
+    async def _send_on_socket(
+        self,
+        sock: socket.socket,
+        procedure: Procedure[Any, Any],
+        args: Any,
+        credential: OpaqueAuth,
+        payload: BytesLike,
+        waiter: _Waiter,
+    ) -> int:
+        """Write a record straight to the socket; wait only if it is full.
+
+        trio runs one task at a time, so a record written by one
+        non-blocking send (the usual case) cannot interleave with another's.
+        Only when the socket takes part of it do we hold the send lock until
+        the rest is out.
+        """
+        xid, buffers = self._record(procedure, args, credential, payload, waiter)
         try:
-            await waiter.done.wait()
-        finally:
-            if not waiter.done.is_set():
-                # Cancelled or timed out while waiting: forget the xid.
-                self._waiters.pop(xid, None)
-                self._conn.abandon(xid)
-        if waiter.error is not None:
-            raise ConnectionLost(
-                f"{procedure} to {self.peer}: {waiter.error}"
-            ) from waiter.error
-        assert waiter.reply is not None
-        return waiter.reply
+            # Header and a large payload go in one syscall, uncopied.
+            sent = sock.send(buffers[0]) if len(buffers) == 1 else sock.sendmsg(buffers)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            await self._send_failed(xid, procedure, exc)
+        total = sum(len(b) for b in buffers)
+        if sent < total:
+            self._send_lock.acquire_nowait()
+            try:
+                await self._send_rest(sock, xid, procedure, buffers, sent, waiter)
+            finally:
+                self._send_lock.release()
+        return xid
+
+    async def _send_rest(
+        self,
+        sock: socket.socket,
+        xid: int,
+        procedure: Procedure[Any, Any],
+        buffers: list[BytesLike],
+        sent: int,
+        waiter: _Waiter,
+    ) -> None:
+        """Finish a partly written record (the socket buffer was full)."""
+        views = [memoryview(b).cast("B") for b in buffers]
+        try:
+            with trio.fail_at(waiter.deadline):
+                for view in views:
+                    if sent >= len(view):
+                        sent -= len(view)
+                        continue
+                    view = view[sent:]
+                    sent = 0
+                    while view:
+                        await trio.lowlevel.wait_writable(sock)
+                        with suppress(BlockingIOError):
+                            view = view[sock.send(view) :]
+        except trio.TooSlowError:
+            await self._send_failed(
+                xid,
+                procedure,
+                RpcTimeout(
+                    f"{procedure} to {self.peer}: could not send within "
+                    f"{self.call_timeout:g} s"
+                ),
+            )
+        except BaseException as exc:
+            await self._send_failed(xid, procedure, exc)
+
+    async def _send_locked(
+        self,
+        procedure: Procedure[Any, Any],
+        args: Any,
+        credential: OpaqueAuth,
+        payload: BytesLike,
+        waiter: _Waiter,
+    ) -> int:
+        """Send under the lock: the Stream path, or behind a partial send."""
+        async with self._send_lock:
+            xid, buffers = self._record(procedure, args, credential, payload, waiter)
+            if self._sock is not None:
+                await self._send_rest(self._sock, xid, procedure, buffers, 0, waiter)
+                return xid
+            assert self._stream is not None
+            try:
+                with trio.fail_at(waiter.deadline):
+                    for buffer in buffers:
+                        await self._stream.send_all(buffer)
+            except trio.TooSlowError:
+                await self._send_failed(
+                    xid,
+                    procedure,
+                    RpcTimeout(
+                        f"{procedure} to {self.peer}: could not send within "
+                        f"{self.call_timeout:g} s"
+                    ),
+                )
+            except BaseException as exc:
+                await self._send_failed(xid, procedure, exc)
+        return xid
+
+    async def _send_failed(
+        self, xid: int, procedure: Procedure[Any, Any], exc: BaseException
+    ) -> NoReturn:
+        """A record was not (wholly) written: the stream is unusable."""
+        # A partly written record leaves the stream unusable for everyone:
+        # tear down (module notes, "Cancellation").
+        self._waiters.pop(xid, None)
+        self._conn.abandon(xid)
+        cause = str(exc) if isinstance(exc, RpcTimeout) else _describe(exc)
+        await self._shut(
+            ConnectionLost(f"sending {procedure} to {self.peer} failed: {cause}")
+        )
+        if isinstance(exc, (trio.Cancelled, RpcTimeout)):
+            raise exc
+        raise ConnectionLost(
+            f"sending {procedure} to {self.peer} failed: {cause}"
+        ) from exc
 
     async def _reader_task(self) -> None:
         cause: BaseException | None = None
         try:
-            while True:
-                try:
-                    data = await self._stream.receive_some(_RECEIVE_SIZE)
-                except (
-                    trio.BrokenResourceError,
-                    trio.ClosedResourceError,
-                    OSError,
-                ) as exc:
-                    cause = exc
-                    return
-                self._last_receive = trio.current_time()
-                if self._trace is not None:
-                    self._trace.received(data)
-                self._conn.receive_data(data)
-                while True:
-                    event = self._conn.next_event()
-                    if event is NEED_DATA:
-                        break
-                    if isinstance(event, ConnectionClosed):
-                        return
-                    if isinstance(event, ServerCall):
-                        if self._trace is not None:
-                            self._trace.server_call(event)
-                        self._deliver_server_call(event)
-                    elif isinstance(event, Reply):
-                        if self._trace is not None:
-                            self._trace.reply(event)
-                        waiter = self._waiters.pop(event.xid, None)
-                        if waiter is not None:
-                            waiter.reply = event
-                            waiter.done.set()
+            if self._sock is not None:
+                await self._read_socket(self._sock)
+            else:
+                await self._read_stream()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            cause = exc
         except ProtocolError as exc:
             cause = exc
             log.warning("protocol error from %s: %s", self.peer, exc)
@@ -383,6 +530,67 @@ class RpcClient:
                 _describe(cause) if cause is not None else "connection closed by peer"
             )
             await self._shut(ConnectionLost(f"connection to {self.peer} lost: {text}"))
+
+    async def _read_socket(self, sock: socket.socket) -> None:
+        """Receive straight into the record buffer (no intermediate bytes)."""
+        conn = self._conn
+        ready = False
+        while True:
+            if not ready:
+                # Waiting first saves a failing recv per reply at low queue
+                # depth, where the reply is never there yet.
+                await trio.lowlevel.wait_readable(sock)
+            view = conn.receive_buffer()
+            try:
+                count = sock.recv_into(view)
+                if self._trace is not None:
+                    self._trace.received(bytes(view[:count]))
+            except BlockingIOError:
+                ready = False
+                continue
+            finally:
+                size = len(view)
+                view.release()  # the buffer must not stay exported
+            # A full buffer means more may be waiting: read on first.
+            ready = count == size
+            self._last_receive = trio.current_time()
+            conn.received(count)
+            if self._dispatch():
+                return
+            if ready:
+                await trio.lowlevel.checkpoint()
+
+    async def _read_stream(self) -> None:
+        assert self._stream is not None
+        while True:
+            data = await self._stream.receive_some(_RECEIVE_SIZE)
+            self._last_receive = trio.current_time()
+            if self._trace is not None:
+                self._trace.received(data)
+            self._conn.receive_data(data)
+            if self._dispatch():
+                return
+
+    def _dispatch(self) -> bool:
+        """Hand every complete event to its owner; True at end of stream."""
+        conn = self._conn
+        while True:
+            event = conn.next_event()
+            if event is NEED_DATA:
+                return False
+            if isinstance(event, Reply):
+                if self._trace is not None:
+                    self._trace.reply(event)
+                waiter = self._waiters.pop(event.xid, None)
+                if waiter is not None:
+                    waiter.reply = event
+                    waiter.finish()
+            elif isinstance(event, ServerCall):
+                if self._trace is not None:
+                    self._trace.server_call(event)
+                self._deliver_server_call(event)
+            elif isinstance(event, ConnectionClosed):
+                return True
 
     def _deliver_server_call(self, call: ServerCall) -> None:
         try:
@@ -404,13 +612,21 @@ class RpcClient:
                 self._trace.closed(str(error))
         for waiter in self._waiters.values():
             waiter.error = self._closed_error
-            waiter.done.set()
+            waiter.finish()
         self._waiters.clear()
         self._server_call_sender.close()
         self._closed.set()
 
     async def _shut(self, error: ConnectionLost) -> None:
         self._fail_all(error)
+        if self._sock is not None:
+            if self._sock.fileno() != -1:
+                # Wake any task waiting on the socket before it goes away.
+                trio.lowlevel.notify_closing(self._sock)
+                self._sock.close()
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        assert self._stream is not None
         with trio.CancelScope(shield=True):
             await self._stream.aclose()
 
@@ -424,13 +640,42 @@ def _describe(exc: BaseException | None) -> str:
         return "unknown cause"
     if isinstance(exc, trio.Cancelled):
         return "the sending task was cancelled mid-record"
+    if isinstance(exc, trio.ClosedResourceError):
+        return "the connection was closed"
     if isinstance(exc, trio.BrokenResourceError) and exc.__cause__ is not None:
         exc = exc.__cause__
     text = str(exc) or type(exc).__name__
     return text
 
 
-async def _connect_tcp(address: TcpAddress) -> trio.SocketStream:
+async def _connect_socket(
+    family: int, type_: int, proto: int, sockaddr: Any
+) -> socket.socket:
+    """A connected non-blocking socket (raises OSError on failure)."""
+    sock = socket.socket(family, type_, proto)
+    try:
+        sock.setblocking(False)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            # RPC records are small and latency-bound: never wait for an ACK
+            # before sending the next one (trio's SocketStream does the same).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        err = sock.connect_ex(sockaddr)
+        while err == errno.EAGAIN and family == socket.AF_UNIX:
+            # A unix listener's backlog is full: try again shortly.
+            await trio.sleep(0.01)
+            err = sock.connect_ex(sockaddr)
+        if err == errno.EINPROGRESS:
+            await trio.lowlevel.wait_writable(sock)
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            raise OSError(err, os.strerror(err))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _connect_tcp(address: TcpAddress) -> socket.socket:
     """Connect to the first reachable address of ``address.host`` (A and AAAA)."""
     try:
         infos = await trio.socket.getaddrinfo(
@@ -442,17 +687,10 @@ async def _connect_tcp(address: TcpAddress) -> trio.SocketStream:
         ) from exc
     failures: list[tuple[str, str]] = []
     for family, type_, proto, _, sockaddr in infos:
-        sock = trio.socket.socket(family, type_, proto)
         try:
-            await sock.connect(sockaddr)
+            return await _connect_socket(family, type_, proto, sockaddr)
         except OSError as exc:
-            sock.close()
             failures.append((_sockaddr_text(sockaddr), _os_error_text(exc)))
-            continue
-        except BaseException:
-            sock.close()
-            raise
-        return trio.SocketStream(sock)
     if len(failures) == 1 and failures[0][0] == str(address):
         detail = failures[0][1]
     else:
@@ -474,10 +712,12 @@ def _sockaddr_text(sockaddr: Any) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def _connect(address: Address) -> trio.abc.Stream:
+async def _connect(address: Address) -> socket.socket:
     if isinstance(address, UnixAddress):
         try:
-            return await trio.open_unix_socket(address.path)
+            return await _connect_socket(
+                socket.AF_UNIX, socket.SOCK_STREAM, 0, address.path
+            )
         except OSError as exc:
             hint = ""
             if exc.errno in (errno.ENOENT, errno.ECONNREFUSED):
@@ -520,11 +760,11 @@ async def open_rpc_client(
     """
     limit = connect_timeout if connect_timeout is not None else math.inf
     with trio.move_on_after(limit) as scope:
-        stream = await _connect(address)
+        sock = await _connect(address)
     if scope.cancelled_caught:
         raise RpcTimeout(f"connecting to {address} took longer than {limit:g} s")
     async with client_over_stream(
-        stream,
+        sock,
         str(address),
         credentials=credentials,
         call_timeout=call_timeout,
@@ -537,7 +777,7 @@ async def open_rpc_client(
 
 @asynccontextmanager
 async def client_over_stream(
-    stream: trio.abc.Stream,
+    stream: trio.abc.Stream | socket.socket,
     peer: str,
     *,
     credentials: Credentials | None = None,
@@ -546,10 +786,11 @@ async def client_over_stream(
     ping_timeout: float | None = None,
     trace_label: str | None = None,
 ) -> AsyncIterator[RpcClient]:
-    """Run an :class:`RpcClient` over an already connected stream.
+    """Run an :class:`RpcClient` over an already connected stream or socket.
 
-    :func:`open_rpc_client` uses it after connecting; tests use it with
-    ``trio.testing.memory_stream_pair``. The stream is closed on exit.
+    :func:`open_rpc_client` uses it with the non-blocking socket it
+    connected; tests use it with ``trio.testing.memory_stream_pair``. The
+    stream (socket) is closed on exit.
     """
     client = RpcClient(
         stream,
@@ -564,6 +805,8 @@ async def client_over_stream(
         nursery.start_soon(client._reader_task)
         if ping_timeout:
             nursery.start_soon(client._watchdog_task, ping_timeout)
+        if call_timeout is not None:
+            nursery.start_soon(client._deadline_task)
         try:
             yield client
         finally:

@@ -14,8 +14,10 @@ States: ``OPEN`` → ``CLOSED`` (the peer ended the stream cleanly) or ``ERROR``
   to write as a list of buffers: ``[mark + header + arguments, payload]``. A
   WRITE payload is passed through untouched (h11
   ``send_with_data_passthrough``); the whole record is one fragment.
-* The owner feeds received bytes to :meth:`receive_data` (``b""`` = EOF) and
-  drains :meth:`next_event` until it returns :data:`NEED_DATA`. Events:
+* The owner feeds received bytes to :meth:`receive_data` (``b""`` = EOF), or
+  receives straight into :meth:`receive_buffer` and reports the count with
+  :meth:`received` (0 = EOF), and then drains :meth:`next_event` until it
+  returns :data:`NEED_DATA`. Events:
 
   - :class:`Reply` for each answered call, matched by xid. Replies arrive in
     any order (gluster-protocol.md §10). A reply that the server did not
@@ -265,6 +267,23 @@ class RpcConnection:
             return
         if data:
             self._reader.feed(data)
+        else:
+            self._eof = True
+
+    def receive_buffer(self) -> memoryview:
+        """Where to receive the next bytes into, without a copy.
+
+        Write into it, then report the count with :meth:`received`
+        (:meth:`~pygluster.rpc.record.RecordReader.receive_buffer`).
+        """
+        return self._reader.receive_buffer()
+
+    def received(self, count: int) -> None:
+        """``count`` bytes were written into :meth:`receive_buffer`; 0 = EOF."""
+        if count:
+            if self._eof:
+                raise LocalProtocolError("received data after end of stream")
+            self._reader.received(count)
         else:
             self._eof = True
 

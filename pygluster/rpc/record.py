@@ -9,11 +9,21 @@ fragmentation, because the RFC allows it.
 
 Theory of operation
 -------------------
-:class:`RecordReader` is a push parser. The owner calls :meth:`feed` with
-whatever bytes the socket produced, then drains :meth:`next_record` until it
-returns ``None``. Bytes live in one ``bytearray``; consumed bytes are removed
-with ``del buf[:n]`` (h11 ``_receivebuffer``), so feeding is O(n) overall.
-A record is returned only when its last fragment is complete.
+:class:`RecordReader` is a push parser with two ways in. A socket owner asks
+:meth:`receive_buffer` for a writable view, receives into it and reports
+the count with :meth:`received`: bytes go from the kernel straight to where
+the record will be parsed, and once a record mark is read the buffer is
+sized for the whole record (so a 1 MiB READ reply lands in one place with
+no regrowth). Other owners (tests, pcap decoding) call :meth:`feed`, which
+copies into the same buffer. Either way the owner then drains
+:meth:`next_record` until it returns ``None``.
+
+Ownership: a large record is handed out as a view of the receive buffer,
+not copied. Such a buffer is never written again while any view of it is
+alive; the reader moves on to a new buffer, and reuses an old one only once
+Python reports no views of it remain (a ``bytearray`` with live exports
+refuses to resize). Small records are copied out as ``bytes``, which lets the
+buffer be rewound in place.
 
 Errors: a record whose fragments add up to more than ``max_record_size``, or a
 zero-length non-final fragment stream that never ends, raises
@@ -46,6 +56,12 @@ MAX_FRAGMENT_SIZE = 0x7FFF_FFFF
 DEFAULT_MAX_RECORD_SIZE = 256 * 1024 * 1024
 
 _MARK = struct.Struct(">I")
+#: Receive buffer size, and the least free space offered to a receive.
+_BUFFER_SIZE = 256 * 1024
+_MIN_RECEIVE = 16 * 1024
+#: Records this large are handed out as views; smaller ones are copied
+#: (a copy of a few KiB is cheaper than giving up in-place buffer reuse).
+_VIEW_FROM = 32 * 1024
 
 
 def record_mark(length: int) -> bytes:
@@ -67,9 +83,18 @@ class RecordReader:
 
     def __init__(self, max_record_size: int = DEFAULT_MAX_RECORD_SIZE) -> None:
         self.max_record_size = max_record_size
-        self._buf = bytearray()
-        # Where the unconsumed bytes of _buf begin.
+        self._buf = bytearray(_BUFFER_SIZE)
+        # _buf[_start:_end] holds received bytes not yet returned.
         self._start = 0
+        self._end = 0
+        # True once a view of _buf has been handed out: then _buf is never
+        # written below _end again (module notes, "Ownership").
+        self._exported = False
+        # An earlier buffer, reused once nobody holds a view of it.
+        self._spare: bytearray | None = None
+        # Size for new buffers: the last record handed out as a view, plus
+        # room to start the next (see _make_room).
+        self._large_hint = 0
         # Fragments of the record being assembled, when it has more than one.
         self._fragments: list[bytes] = []
         self._partial_size = 0
@@ -78,18 +103,74 @@ class RecordReader:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet returned as part of a record."""
-        return len(self._buf) - self._start + self._partial_size
+        return self._end - self._start + self._partial_size
+
+    def receive_buffer(self) -> memoryview:
+        """A writable view to receive into; report the count with :meth:`received`.
+
+        It is never empty, and large enough to complete the record in
+        progress when its mark has been read.
+        """
+        free = len(self._buf) - self._end
+        if free < _MIN_RECEIVE:
+            self._make_room(_MIN_RECEIVE)
+        return memoryview(self._buf)[self._end :]
+
+    def received(self, count: int) -> None:
+        """``count`` bytes were written at the start of :meth:`receive_buffer`."""
+        self._end += count
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
-        """Append bytes received from the stream."""
-        self._buf += data
+        """Append bytes received from the stream (copied)."""
+        data = memoryview(data).cast("B")
+        while data:
+            target = self.receive_buffer()
+            count = min(len(target), len(data))
+            target[:count] = data[:count]
+            self._end += count
+            data = data[count:]
+
+    def _make_room(self, needed: int) -> None:
+        """Make ``needed`` bytes writable after the unconsumed tail."""
+        tail = self._end - self._start
+        if not self._exported and tail + needed <= len(self._buf):
+            # Nobody holds a view: move the tail down in place.
+            if tail:
+                self._buf[:tail] = self._buf[self._start : self._end]
+            self._start, self._end = 0, tail
+            return
+        # Room for the largest record seen lately too, so that a stream of
+        # large READ replies lands in buffers that never need regrowing and
+        # the spare fits the next one.
+        size = max(_BUFFER_SIZE, tail + needed, self._large_hint)
+        fresh = self._take_spare(size)
+        if fresh is None:
+            fresh = bytearray(size)
+        fresh[:tail] = self._buf[self._start : self._end]
+        if self._exported:
+            self._spare = self._buf  # reusable once its views are gone
+        self._buf, self._start, self._end = fresh, 0, tail
+        self._exported = False
+
+    def _take_spare(self, size: int) -> bytearray | None:
+        spare = self._spare
+        if spare is None or len(spare) < size:
+            return None
+        try:
+            # A bytearray refuses to resize while any view of it is alive:
+            # the cheapest exact test that the records it held are dropped.
+            spare.append(0)
+        except BufferError:
+            return None
+        del spare[-1]
+        self._spare = None
+        return spare
 
     def next_record(self) -> bytes | memoryview | None:
         """Return the next complete record, or None if more bytes are needed.
 
-        A record that fills the whole buffer (the usual case for a large
-        READ reply) is handed over as a view of that buffer, without a copy;
-        others are copied out as ``bytes``.
+        A record of at least ``_VIEW_FROM`` bytes (a large READ reply) is a
+        view of the receive buffer, not a copy; smaller ones are ``bytes``.
 
         Raises:
             RemoteProtocolError: the stream holds an oversized record.
@@ -98,7 +179,8 @@ class RecordReader:
             raise self._error
         buf = self._buf
         start = self._start
-        while len(buf) - start >= 4:
+        end_of_data = self._end
+        while end_of_data - start >= 4:
             (mark,) = _MARK.unpack_from(buf, start)
             length = mark & MAX_FRAGMENT_SIZE
             last = bool(mark & LAST_FRAGMENT)
@@ -110,13 +192,18 @@ class RecordReader:
                 )
                 raise self._error
             end = start + 4 + length
-            if len(buf) < end:
-                break
-            if last and not self._fragments and start == 0 and end == len(buf):
-                # The buffer is exactly this record: give it away.
-                self._buf = bytearray()
-                self._start = 0
-                return memoryview(buf)[4:]
+            if end_of_data < end:
+                self._start = start
+                if end > len(buf):
+                    # Size the buffer for the whole fragment now, so that it
+                    # arrives in one place (module notes).
+                    self._make_room(end - end_of_data)
+                return None
+            if last and not self._fragments and length >= _VIEW_FROM:
+                self._start = end
+                self._exported = True
+                self._large_hint = 4 + length + _MIN_RECEIVE
+                return memoryview(buf)[start + 4 : end]
             fragment = bytes(buf[start + 4 : end])
             start = end
             if last:
@@ -130,11 +217,9 @@ class RecordReader:
                 return record
             self._fragments.append(fragment)
             self._partial_size = total
-        # Waiting for more: drop what was consumed (one move of the tail,
-        # not one per record as del-per-record would cost).
-        if start:
-            del buf[:start]
-        self._start = 0
+        self._start = start
+        if start == end_of_data and not self._exported:
+            self._start = self._end = 0  # all consumed: rewind for free
         return None
 
     def check_eof(self) -> None:
@@ -145,7 +230,7 @@ class RecordReader:
         """
         if self._error is not None:
             raise self._error
-        if len(self._buf) > self._start or self._fragments:
+        if self._end > self._start or self._fragments:
             raise RemoteProtocolError(
                 f"connection closed in the middle of a record "
                 f"({self.buffered} bytes of it received)"
