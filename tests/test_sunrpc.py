@@ -113,3 +113,40 @@ class TestHeaderFastPaths:
     def test_oversized_credential_is_refused(self) -> None:
         with pytest.raises(XdrError):
             encode_call_header(1, 2, 3, 4, OpaqueAuth(flavor=1, body=b"x" * 401))
+
+
+@given(
+    pid=st.integers(0, 2**31 - 1),
+    uid=st.integers(0, 2**32 - 1),
+    groups=st.lists(st.integers(0, 2**32 - 1), max_size=120).map(tuple),
+    lk_owner=st.binary(min_size=1, max_size=32),
+    flags=st.integers(0, 2**32 - 1),
+    ctime_ns=st.integers(0, (2**64 - 1) * 1_000_000_000),
+)
+def test_v3_credential_fast_path_equals_the_declaration(
+    pid: int,
+    uid: int,
+    groups: tuple[int, ...],
+    lk_owner: bytes,
+    flags: int,
+    ctime_ns: int,
+) -> None:
+    """auth_v3 patches flags and ctime into a cached body: same bytes as
+    encoding AuthGlusterfsParamsV3 field by field."""
+    creds = Credentials(pid=pid, uid=uid, gid=uid, groups=groups, lk_owner=lk_owner)
+    seconds, nanoseconds = divmod(ctime_ns, 1_000_000_000)
+    expected = xdr.encode(
+        AuthGlusterfsParamsV3(
+            pid=pid,
+            uid=uid,
+            gid=uid,
+            flags=flags,
+            ctime_nsec=nanoseconds,
+            ctime_sec=seconds,
+            groups=groups[: 100 - 9 - -(-len(lk_owner) // 4)],
+            lk_owner=lk_owner,
+        ),
+        xdr.unfused(AuthGlusterfsParamsV3),
+    )
+    assert creds.auth_v3(flags, ctime_ns).body == expected
+    assert creds.auth_v3().body == creds.auth_v3(0, 0).body

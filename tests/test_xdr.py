@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from typing import Annotated
 
@@ -218,3 +219,21 @@ class TestFastPathDifferential:
             except XdrError:
                 outcomes.append("XdrError")
         assert outcomes[0] == outcomes[1]
+
+
+def test_nested_fixed_struct_is_flattened_into_its_parents_run() -> None:
+    """gfx_read_rsp: op_ret, op_errno, the 22 iatt fields and size are one
+    struct.Struct; the iatt built from it is a normal frozen instance."""
+    codec = xdr.as_codec(fops.GfxReadRsp)
+    first = codec.steps[0]  # type: ignore[attr-defined]
+    assert first.names == ("op_ret", "op_errno", "stat", "size")
+    names = [f.name for f in dataclasses.fields(fops.GfxIattx)]
+    stat = fops.GfxIattx(**{n: (b"\x07" * 16 if n == "ia_gfid" else 3) for n in names})
+    reply = fops.GfxReadRsp(op_ret=5, op_errno=0, stat=stat, size=5, xdata=None)
+    decoded = xdr.decode(fops.GfxReadRsp, xdr.encode(reply))
+    assert decoded == reply
+    assert hash(decoded.stat) == hash(stat)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.stat.ia_size = 1  # type: ignore[misc]
+    with pytest.raises(XdrError, match="stat"):
+        xdr.encode(dataclasses.replace(reply, stat=5))

@@ -305,6 +305,11 @@ class AuthGlusterfsParamsV3:
 _V2_FIXED_WORDS = 5  # pid, uid, gid, groups count, lk_owner length
 _V3_FIXED_WORDS = 9  # v2's plus flags, ctime_nsec, ctime_sec (2 words)
 _AUTH_WORDS = MAX_AUTH_BYTES // 4
+#: auth_glusterfs_params_v3's flags, ctime_nsec, ctime_sec: after pid, uid
+#: and gid, so at bytes 12..28 of every v3 body.
+_V3_TIMES = struct.Struct(">IIQ")
+_V3_TIMES_AT = 12
+_V3_TIMES_END = _V3_TIMES_AT + _V3_TIMES.size
 
 
 def _default_lk_owner(pid: int) -> bytes:
@@ -327,6 +332,10 @@ class Credentials:
     gid: int = field(default_factory=os.getgid)
     groups: tuple[int, ...] = field(default_factory=lambda: tuple(os.getgroups()))
     lk_owner: bytes = b""
+    # The v3 credential body with flags and ctime zero, encoded once from
+    # its declaration; auth_v3 patches the three time fields in (hot path:
+    # every WRITE carries a ctime).
+    _v3_template: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.pid < 0:
@@ -368,6 +377,26 @@ class Credentials:
                 the flagged times to it (gluster-protocol.md §8.6).
         """
         seconds, nanoseconds = divmod(ctime_ns, 1_000_000_000)
+        template = self._v3_template
+        if not template:
+            template = self._v3_body(0, 0, 0)
+            object.__setattr__(self, "_v3_template", template)
+        if not (flags or ctime_ns):
+            return OpaqueAuth(flavor=AuthFlavor.GLUSTERFS_V3, body=template)
+        try:
+            times = _V3_TIMES.pack(flags, nanoseconds, seconds)
+        except struct.error:
+            # Out of range: the declaration's codec names the field.
+            return OpaqueAuth(
+                flavor=AuthFlavor.GLUSTERFS_V3,
+                body=self._v3_body(flags, nanoseconds, seconds),
+            )
+        return OpaqueAuth(
+            flavor=AuthFlavor.GLUSTERFS_V3,
+            body=template[:_V3_TIMES_AT] + times + template[_V3_TIMES_END:],
+        )
+
+    def _v3_body(self, flags: int, nanoseconds: int, seconds: int) -> bytes:
         params = AuthGlusterfsParamsV3(
             pid=self.pid,
             uid=self.uid,
@@ -378,4 +407,4 @@ class Credentials:
             groups=self._groups_fitting(_V3_FIXED_WORDS),
             lk_owner=self.lk_owner,
         )
-        return OpaqueAuth(flavor=AuthFlavor.GLUSTERFS_V3, body=xdr.encode(params))
+        return xdr.encode(params)

@@ -1,8 +1,9 @@
 """Declarative XDR (RFC 4506) codecs over xdrlib3: the only importer of xdrlib3.
 
 A struct is declared once, as a frozen dataclass whose fields carry their wire
-codec in ``Annotated``; :func:`struct` reads those annotations once and builds
-the pack and unpack paths from the same list, so the two can never drift apart.
+codec in ``Annotated``; :func:`struct` reads those annotations once (when the
+struct is first encoded or decoded) and builds the pack and unpack paths from
+the same list, so the two can never drift apart.
 Hypothesis strategies in the tests are derived from the same declarations.
 
 Rules enforced here (style.md §3.3):
@@ -11,27 +12,30 @@ Rules enforced here (style.md §3.3):
   (``pack_fstring``) silently, so every codec range-checks before packing.
 * Translate on decode: any ``xdrlib3.Error``, ``EOFError``, ``struct.error``,
   ``ValueError``, ``TypeError`` or ``IndexError`` raised while packing or
-  unpacking becomes :class:`~pygluster.errors.XdrError` in exactly one place,
-  :func:`_translate`.
+  unpacking becomes :class:`~pygluster.errors.XdrError` at the two entry
+  points, :func:`encode` and :func:`decode_prefix` (``_LIBRARY_ERRORS``).
 * Bulk READ/WRITE payloads never come here; the connection slices them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
+import operator
+import reprlib
 import struct as _struct
+import sys
+import types
 import typing
 from abc import ABC, abstractmethod
-from typing import Annotated, Any, Generic, TypeVar, cast
+from typing import Annotated, Any, Generic, TypeAlias, TypeVar, cast
 
 import xdrlib3
 
 from pygluster.errors import XdrError
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
     from pygluster._types import BytesLike
 
@@ -83,25 +87,23 @@ _UINT64_MAX = 2**64 - 1
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-@contextlib.contextmanager
-def _translate(action: str) -> Iterator[None]:
-    """The one funnel: library exceptions become XdrError (httpcore map_exceptions)."""
-    try:
-        yield
-    except XdrError:
-        raise
-    except (
-        xdrlib3.Error,
-        EOFError,
-        _struct.error,
-        ValueError,
-        TypeError,
-        IndexError,
-        OverflowError,
-        RecursionError,
-    ) as exc:
-        detail = str(exc) or type(exc).__name__
-        raise XdrError(f"{action}: {detail}") from exc
+#: What the codecs below may raise from xdrlib3, struct and friends; the one
+#: funnel (httpcore map_exceptions) turns each into an XdrError.
+_LIBRARY_ERRORS = (
+    xdrlib3.Error,
+    EOFError,
+    _struct.error,
+    ValueError,
+    TypeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
+
+
+def _translated(action: str, exc: BaseException) -> XdrError:
+    detail = str(exc) or type(exc).__name__
+    return XdrError(f"{action}: {detail}")
 
 
 class Codec(ABC, Generic[T]):
@@ -555,6 +557,26 @@ def _fixed_format(codec: Codec[Any]) -> str | None:
     return None
 
 
+def _fixed_parts(codec: Codec[Any]) -> list[str] | None:
+    """The ``struct`` formats a fixed-width codec packs as, else None.
+
+    One for a primitive; one per leaf for a struct whose fields are all
+    fixed-width (nested ones too), so that it can join its parent's run.
+    """
+    fmt = _fixed_format(codec)
+    if fmt is not None:
+        return [fmt]
+    if isinstance(codec, _StructCodec):
+        parts: list[str] = []
+        for _, inner in codec.fields:
+            inner_parts = _fixed_parts(inner)
+            if inner_parts is None:
+                return None
+            parts += inner_parts
+        return parts or None
+    return None
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _FixedRun:
     """Consecutive fixed-width fields packed/unpacked with one ``struct.Struct``.
@@ -562,11 +584,37 @@ class _FixedRun:
     The fast path of style.md §3.3: dnspython's ``get_struct``/hyperframe's
     precompiled headers, behind the same declaration. A differential test
     proves it equal to the field-by-field path.
+
+    A nested struct whose fields are all fixed-width (``gfx_iattx`` inside
+    ``gfx_read_rsp``) is flattened into the run: one ``unpack_from`` reads
+    a READ reply's op_ret, op_errno, the 22 iatt fields and the size.
     """
 
     layout: _struct.Struct
-    names: tuple[str, ...]
-    byte_fields: tuple[tuple[int, int], ...]  # (index in names, exact length)
+    names: tuple[str, ...]  # the run's fields (a nested struct is one)
+    nested: tuple[_StructCodec[Any] | None, ...]  # per field: struct, or None
+    widths: tuple[int, ...]  # per field: how many flat values it spans
+    flat: bool  # no nested structs: names map 1:1 onto the values
+    byte_fields: tuple[tuple[int, int], ...]  # (flat index, exact length)
+
+    def values(self, flat: tuple[Any, ...]) -> dict[str, Any]:
+        """The run's field values from its unpacked flat tuple."""
+        if self.flat:
+            return dict(zip(self.names, flat, strict=True))
+        out: dict[str, Any] = {}
+        index = 0
+        for name, nested, width in zip(
+            self.names, self.nested, self.widths, strict=True
+        ):
+            if nested is None:
+                out[name] = flat[index]
+            else:
+                out[name] = nested.from_flat(flat[index : index + width])
+            index += width
+        return out
+
+
+_Step: TypeAlias = "_FixedRun | tuple[str, Codec[Any]]"
 
 
 class _StructCodec(Codec[S]):
@@ -574,28 +622,52 @@ class _StructCodec(Codec[S]):
 
     Runs of fixed-width fields (ints, hypers, opaque[n]) are fused into one
     precompiled ``struct.Struct`` each (``fused=False`` keeps the plain
-    field-by-field path, which the tests compare against).
+    field-by-field path, which the tests compare against). Without
+    ``fields``, the field codecs are read from the class's annotations on
+    first use (see :func:`struct`).
     """
 
-    __slots__ = ("cls", "fields", "steps")
+    __slots__ = ("_fields", "_fused", "_setters", "_steps", "cls")
 
     def __init__(
         self,
         cls: type[S],
-        fields: tuple[tuple[str, Codec[Any]], ...],
+        fields: tuple[tuple[str, Codec[Any]], ...] | None = None,
         *,
         fused: bool = True,
     ) -> None:
         self.cls = cls
-        self.fields = fields
-        self.steps: tuple[_FixedRun | tuple[str, Codec[Any]], ...] = (
-            _plan(fields) if fused else fields
-        )
+        self._fused = fused
+        self._setters: tuple[typing.Callable[[Any, Any], None], ...] | None = None
+        self._fields = fields
+        self._steps: tuple[_Step, ...] | None = None
+        if fields is not None:
+            self._steps = _plan(fields) if fused else fields
+
+    @property
+    def fields(self) -> tuple[tuple[str, Codec[Any]], ...]:
+        """(field name, codec) pairs, in wire order."""
+        return self._fields if self._fields is not None else self._resolve()[0]
+
+    @property
+    def steps(self) -> tuple[_Step, ...]:
+        """The fields, with fixed-width runs fused when ``fused``."""
+        return self._steps if self._steps is not None else self._resolve()[1]
+
+    def _resolve(
+        self,
+    ) -> tuple[tuple[tuple[str, Codec[Any]], ...], tuple[_Step, ...]]:
+        # Idempotent, so two threads racing here only do the work twice.
+        fields = _plain_struct_fields(self.cls)
+        steps = _plan(fields) if self._fused else fields
+        self._fields, self._steps = fields, steps
+        return fields, steps
 
     def pack(self, p: xdrlib3.Packer, v: S) -> None:
         if not isinstance(v, self.cls):
             raise XdrError(f"expected {self.cls.__name__}, got {type(v).__name__}")
-        for step in self.steps:
+        steps = self._steps if self._steps is not None else self._resolve()[1]
+        for step in steps:
             if isinstance(step, _FixedRun):
                 p.pack_fopaque(step.layout.size, self._pack_run(step, v))
                 continue
@@ -607,6 +679,8 @@ class _StructCodec(Codec[S]):
 
     def _pack_run(self, run: _FixedRun, v: S) -> bytes:
         values = [getattr(v, name) for name in run.names]
+        if not run.flat:
+            values = self._flatten(run, values)
         for index, size in run.byte_fields:
             # struct's "Ns" pads or truncates silently: check the length.
             data = values[index]
@@ -614,33 +688,78 @@ class _StructCodec(Codec[S]):
                 not isinstance(data, bytes | bytearray | memoryview)
                 or len(data) != size
             ):
-                FixedOpaque(size).pack(xdrlib3.Packer(), data)  # raises the XdrError
-        for name, value in zip(run.names, values, strict=True):
+                self._pack_fields_one_by_one(run, v)  # names the culprit
+                FixedOpaque(size).pack(xdrlib3.Packer(), data)  # raises
+        for value in values:
             if isinstance(value, bool):
-                raise XdrError(f"{self.cls.__name__}.{name}: bool is not an int")
+                self._pack_fields_one_by_one(run, v)
+                raise XdrError(f"{self.cls.__name__}: bool is not an int")
         try:
             return run.layout.pack(*values)
         except _struct.error:
             # Out of range: let the field codecs name the culprit.
-            for name, codec in self.fields:
-                if name in run.names:
-                    try:
-                        codec.pack(xdrlib3.Packer(), getattr(v, name))
-                    except XdrError as exc:
-                        raise XdrError(f"{self.cls.__name__}.{name}: {exc}") from exc
+            self._pack_fields_one_by_one(run, v)
             raise
+
+    def _flatten(self, run: _FixedRun, values: list[Any]) -> list[Any]:
+        flat: list[Any] = []
+        for name, nested, value in zip(run.names, run.nested, values, strict=True):
+            if nested is None:
+                flat.append(value)
+            elif isinstance(value, nested.cls):
+                flat += nested.flat_values(value)
+            else:
+                raise XdrError(
+                    f"{self.cls.__name__}.{name}: expected "
+                    f"{nested.cls.__name__}, got {type(value).__name__}"
+                )
+        return flat
+
+    def _pack_fields_one_by_one(self, run: _FixedRun, v: S) -> None:
+        """Pack the run's fields with their own codecs, for their errors."""
+        for name, codec in self.fields:
+            if name in run.names:
+                value = getattr(v, name)
+                if isinstance(value, bool) and _fixed_format(codec) is not None:
+                    raise XdrError(f"{self.cls.__name__}.{name}: bool is not an int")
+                try:
+                    codec.pack(xdrlib3.Packer(), value)
+                except XdrError as exc:
+                    raise XdrError(f"{self.cls.__name__}.{name}: {exc}") from exc
+
+    def flat_values(self, v: S) -> list[Any]:
+        """A fully fixed-width struct's leaf values, in wire order."""
+        (run,) = self.steps
+        assert isinstance(run, _FixedRun)
+        values = [getattr(v, name) for name in run.names]
+        return values if run.flat else self._flatten(run, values)
+
+    def from_flat(self, flat: tuple[Any, ...]) -> S:
+        """A fully fixed-width struct built from its leaf values."""
+        (run,) = self.steps
+        assert isinstance(run, _FixedRun)
+        if not run.flat:
+            return self.cls(**run.values(flat))
+        setters = self._setters
+        if setters is None:
+            setters = self._setters = _slot_setters(self.cls, run.names)
+        if not setters:
+            return self.cls(**run.values(flat))
+        # What the frozen dataclass __init__ does, minus keyword matching
+        # (22 fields of an iatt per READ reply, two per WRITE reply).
+        value: S = object.__new__(self.cls)
+        for setter, item in zip(setters, flat, strict=True):
+            setter(value, item)
+        return value
 
     def unpack(self, u: xdrlib3.Unpacker) -> S:
         values: dict[str, Any] = {}
-        for step in self.steps:
+        steps = self._steps if self._steps is not None else self._resolve()[1]
+        for step in steps:
             if isinstance(step, _FixedRun):
                 position = u.get_position()
                 values.update(
-                    zip(
-                        step.names,
-                        step.layout.unpack_from(u.get_buffer(), position),
-                        strict=True,
-                    )
+                    step.values(step.layout.unpack_from(u.get_buffer(), position))
                 )
                 u.set_position(position + step.layout.size)
             else:
@@ -652,34 +771,58 @@ class _StructCodec(Codec[S]):
         return self.cls.__name__
 
 
-def _plan(
-    fields: tuple[tuple[str, Codec[Any]], ...],
-) -> tuple[_FixedRun | tuple[str, Codec[Any]], ...]:
-    steps: list[_FixedRun | tuple[str, Codec[Any]]] = []
-    run: list[tuple[str, str]] = []
+def _slot_setters(
+    cls: type[Any], names: tuple[str, ...]
+) -> tuple[typing.Callable[[Any, Any], None], ...]:
+    """The slot descriptors' setters of ``names``, or () if ``cls`` cannot be
+    built that way (no slots, or an ``__init__`` that does more than store)."""
+    if hasattr(cls, "__post_init__"):
+        return ()
+    setters = []
+    for name in names:
+        descriptor = cls.__dict__.get(name)
+        if not isinstance(descriptor, types.MemberDescriptorType):
+            return ()
+        setters.append(descriptor.__set__)
+    return tuple(setters)
+
+
+def _plan(fields: tuple[tuple[str, Codec[Any]], ...]) -> tuple[_Step, ...]:
+    steps: list[_Step] = []
+    run: list[tuple[str, Codec[Any], list[str]]] = []
 
     def close_run() -> None:
-        if len(run) >= 2:
-            layout = _struct.Struct(">" + "".join(fmt for _, fmt in run))
-            byte_fields = tuple(
-                (i, int(fmt[:-1]))
-                for i, (_, fmt) in enumerate(run)
-                if fmt.endswith("s")
+        formats = [fmt for _, _, parts in run for fmt in parts]
+        if len(formats) >= 2:
+            nested = tuple(
+                codec if isinstance(codec, _StructCodec) else None
+                for _, codec, _ in run
             )
-            steps.append(_FixedRun(layout, tuple(n for n, _ in run), byte_fields))
+            steps.append(
+                _FixedRun(
+                    _struct.Struct(">" + "".join(formats)),
+                    tuple(name for name, _, _ in run),
+                    nested,
+                    tuple(len(parts) for _, _, parts in run),
+                    all(n is None for n in nested),
+                    tuple(
+                        (i, int(fmt[:-1]))
+                        for i, fmt in enumerate(formats)
+                        if fmt.endswith("s")
+                    ),
+                )
+            )
         else:
-            steps.extend(
-                (name, codec) for name, codec in fields if name in {n for n, _ in run}
-            )
+            steps.extend((name, codec) for name, codec, _ in run)
         run.clear()
 
     for name, codec in fields:
-        fmt = _fixed_format(codec)
-        if fmt is None:
+        parts = _fixed_parts(codec)
+        if parts is None:
             close_run()
             steps.append((name, codec))
         else:
-            run.append((name, fmt))
+            run.append((name, codec, parts))
     close_run()
     return tuple(steps)
 
@@ -719,6 +862,274 @@ def as_codec(spec: object) -> Codec[Any]:
     raise TypeError(f"{spec!r} is not an XDR codec")
 
 
+# --- the dataclass behind @struct ----------------------------------------------
+#
+# A fresh interpreter that opens an image declares ~80 structs and uses about
+# twenty, so declaring one must be cheap. dataclasses.dataclass(frozen=True,
+# slots=True) is not on Python 3.11: it compiles each of the six methods it
+# writes with its own exec(), and evaluating the string annotations compiles
+# each one again; together that was most of the package's import time. So a
+# plain declaration (every struct of the rpc layer, see _plain_field_names)
+# gets its slotted class built here, with shared closures for __repr__,
+# __eq__, __hash__, the frozen __setattr__/__delattr__ and pickling, and what
+# needs compiling waits for first use: __init__ (generated source, as
+# dataclasses writes it, so the decode hot path stays fast and introspection
+# sees the real signature), the Field objects and the field codecs. The class
+# behaves like the dataclass: fields()/replace()/asdict() work, assignment
+# raises FrozenInstanceError, equal values hash equal, instances pickle. Any
+# other declaration gets the real dataclass.
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _FrozenTemplate:
+    """Lends its ``__dataclass_params__`` to every plain struct (the same)."""
+
+
+_FROZEN_PARAMS = _FrozenTemplate.__dataclass_params__  # type: ignore[attr-defined]
+
+# What a plain struct's class body must not define: @struct writes them.
+_GENERATED = frozenset(
+    {
+        "__init__",
+        "__repr__",
+        "__eq__",
+        "__hash__",
+        "__setattr__",
+        "__delattr__",
+        "__getstate__",
+        "__setstate__",
+        "__replace__",
+        "__slots__",
+        "__match_args__",
+    }
+)
+
+
+def _plain_field_names(cls: type[Any]) -> tuple[str, ...] | None:
+    """The field names of a plain declaration, else None.
+
+    Plain: documented, no base class, none of the generated methods, no
+    default values, and every field annotated ``Annotated[...]`` (typing's)
+    in a string. dataclasses would make every field a required keyword-only
+    argument that is shown, compared and hashed, and every field certainly
+    has a codec, so evaluating the annotations can wait.
+    """
+    namespace = cls.__dict__
+    if cls.__bases__ != (object,) or not namespace.get("__doc__"):
+        return None
+    if not _GENERATED.isdisjoint(namespace):
+        return None
+    module = sys.modules.get(cls.__module__)
+    if module is None or getattr(module, "Annotated", None) is not Annotated:
+        return None
+    annotations: dict[str, Any] = namespace.get("__annotations__", {})
+    for name, text in annotations.items():
+        if name in namespace or not (
+            isinstance(text, str) and text.startswith("Annotated[")
+        ):
+            return None
+    return tuple(annotations)
+
+
+def _values_getter(names: tuple[str, ...]) -> typing.Callable[[Any], tuple[Any, ...]]:
+    # attrgetter returns a tuple only for two or more names.
+    if len(names) >= 2:
+        return operator.attrgetter(*names)
+    if names:
+        get_one = operator.attrgetter(names[0])
+        return lambda obj: (get_one(obj),)
+    return lambda obj: ()
+
+
+def _struct_methods(cls: type[Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """__repr__, __eq__, __hash__, frozen __setattr__/__delattr__, pickling."""
+    values = _values_getter(names)
+
+    @reprlib.recursive_repr()
+    def __repr__(self: Any) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __eq__(self: Any, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return bool(values(self) == values(other))
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    def __setattr__(self: Any, name: str, value: object) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
+
+    def __getstate__(self: Any) -> list[Any]:
+        return list(values(self))
+
+    def __setstate__(self: Any, state: list[Any]) -> None:
+        for name, value in zip(names, state, strict=True):
+            object.__setattr__(self, name, value)
+
+    methods: dict[str, Any] = {
+        "__repr__": __repr__,
+        "__eq__": __eq__,
+        "__hash__": __hash__,
+        "__setattr__": __setattr__,
+        "__delattr__": __delattr__,
+        "__getstate__": __getstate__,
+        "__setstate__": __setstate__,
+    }
+    if sys.version_info >= (3, 13):  # where dataclasses support copy.replace()
+
+        def __replace__(self: Any, /, **changes: Any) -> Any:
+            return dataclasses.replace(self, **changes)
+
+        methods["__replace__"] = __replace__
+    for name, method in methods.items():
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+    return methods
+
+
+def _struct_init(cls: type[Any]) -> typing.Callable[..., None]:
+    """The ``__init__`` dataclasses writes for a plain struct."""
+    names: tuple[str, ...] = cls.__slots__
+    body = [f"    __xdr_setattr(self, {name!r}, {name})" for name in names]
+    if hasattr(cls, "__post_init__"):
+        body.append("    self.__post_init__()")
+    params = ", ".join(["self", *(["*", *names] if names else [])])
+    source = f"def __init__({params}):\n" + ("\n".join(body) or "    pass")
+    namespace: dict[str, Any] = {"__xdr_setattr": object.__setattr__}
+    exec(source, namespace)  # source made of field names only, as dataclasses does
+    init: typing.Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    annotations = vars(cls).get("__annotations__", {})
+    init.__annotations__ = {name: annotations[name] for name in names}
+    init.__annotations__["return"] = None
+    return init
+
+
+class _LazyInit:
+    """A plain struct's ``__init__`` until something first looks it up.
+
+    Every way to reach ``__init__`` goes through this descriptor (creating an
+    instance, ``inspect.signature``, ``dataclasses.replace``), which compiles
+    the real one, puts it on the class in its place and hands that over.
+    """
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+
+    def __get__(self, obj: object, owner: type[Any] | None = None) -> Any:
+        cls = self.cls
+        init = cls.__dict__["__init__"]
+        if init is self:
+            init = _struct_init(cls)
+            cls.__init__ = init
+        return init.__get__(obj, owner)
+
+
+class _LazyFields:
+    """A plain struct's ``__dataclass_fields__`` until first looked up.
+
+    dataclasses makes the Field objects from a stand-in class with the same
+    annotations (the struct already has its slots and methods); they then
+    replace this descriptor on the struct.
+    """
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+
+    def __get__(self, obj: object, owner: type[Any] | None = None) -> Any:
+        cls = self.cls
+        fields = cls.__dict__["__dataclass_fields__"]
+        if fields is self:
+            stand_in = type(
+                cls.__name__,
+                (),
+                {
+                    "__module__": cls.__module__,
+                    "__qualname__": cls.__qualname__,
+                    "__doc__": cls.__doc__,
+                    "__annotations__": vars(cls).get("__annotations__", {}),
+                },
+            )
+            dataclasses.dataclass(kw_only=True)(stand_in)
+            fields = stand_in.__dataclass_fields__  # type: ignore[attr-defined]
+            cls.__dataclass_fields__ = fields
+        return fields
+
+
+def _plain_struct_class(cls: type[S], names: tuple[str, ...]) -> type[S]:
+    """``dataclass(frozen=True, slots=True, kw_only=True)(cls)``, cheaply."""
+    namespace = {
+        key: value
+        for key, value in cls.__dict__.items()
+        if key not in ("__dict__", "__weakref__")
+    }
+    namespace["__slots__"] = names
+    namespace["__match_args__"] = ()  # all keyword-only
+    namespace["__dataclass_params__"] = _FROZEN_PARAMS
+    metaclass: type[Any] = type(cls)
+    built: type[S] = metaclass(cls.__name__, cls.__bases__, namespace)
+    built.__qualname__ = cls.__qualname__
+    methods = {
+        "__init__": _LazyInit(built),
+        "__dataclass_fields__": _LazyFields(built),
+        **_struct_methods(built, names),
+    }
+    for name, method in methods.items():
+        setattr(built, name, method)
+    return built
+
+
+# (module name, annotation text) -> its value. The structs of a module spell
+# their fields with a dozen different annotations between them, so evaluating
+# each text once (not once per struct) is most of the cost of first use.
+_PLAIN_ANNOTATIONS: dict[tuple[str, str], Any] = {}
+
+
+def _plain_struct_fields(cls: type[Any]) -> tuple[tuple[str, Codec[Any]], ...]:
+    """(field name, codec) pairs of a plain struct, from its annotations.
+
+    They are evaluated in the module's namespace: the class body's own names,
+    which typing.get_type_hints would also see, could only shadow builtins
+    with slot descriptors.
+    """
+    module = cls.__module__
+    annotations: dict[str, str] = vars(cls)["__annotations__"]
+    fields: list[tuple[str, Codec[Any]]] = []
+    for name in cls.__slots__:
+        key = (module, annotations[name])
+        hint = _PLAIN_ANNOTATIONS.get(key)
+        if hint is None:
+            hint = eval(key[1], sys.modules[module].__dict__)  # a declared annotation
+            _PLAIN_ANNOTATIONS[key] = hint
+        fields.append((name, as_codec(hint.__metadata__[0])))
+    return tuple(fields)
+
+
+def _struct_fields(cls: type[Any]) -> tuple[tuple[str, Codec[Any]], ...]:
+    """(field name, codec) pairs of any declared struct, from its annotations."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields: list[tuple[str, Codec[Any]]] = []
+    for name in (f.name for f in dataclasses.fields(cls)):
+        hint = hints[name]
+        if typing.get_origin(hint) is not Annotated:
+            raise TypeError(f"{cls.__name__}.{name} has no XDR codec")
+        fields.append((name, as_codec(hint.__metadata__[0])))
+    return tuple(fields)
+
+
 @typing.dataclass_transform(frozen_default=True, kw_only_default=True)
 def struct(cls: type[S]) -> type[S]:
     """Declare an XDR struct: a frozen, slotted, keyword-only dataclass.
@@ -726,17 +1137,16 @@ def struct(cls: type[S]) -> type[S]:
     Every field must be ``Annotated[python_type, codec]``, where the codec is
     a :class:`Codec` or another declared struct class. Fields are packed in
     declaration order, which must be the order of the ``.x`` struct named in
-    the class docstring.
+    the class docstring. Declaring is cheap: what needs compiling is done on
+    first use (see the comment above).
     """
+    names = _plain_field_names(cls)
+    if names is not None:
+        data_cls = _plain_struct_class(cls, names)
+        setattr(data_cls, _CODEC_ATTR, _StructCodec(data_cls))
+        return data_cls
     data_cls = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
-    hints = typing.get_type_hints(data_cls, include_extras=True)
-    fields: list[tuple[str, Codec[Any]]] = []
-    for field in dataclasses.fields(cast("Any", data_cls)):
-        hint = hints[field.name]
-        if typing.get_origin(hint) is not Annotated:
-            raise TypeError(f"{cls.__name__}.{field.name} has no XDR codec")
-        fields.append((field.name, as_codec(hint.__metadata__[0])))
-    setattr(data_cls, _CODEC_ATTR, _StructCodec(data_cls, tuple(fields)))
+    setattr(data_cls, _CODEC_ATTR, _StructCodec(data_cls, _struct_fields(data_cls)))
     return data_cls
 
 
@@ -751,8 +1161,12 @@ def encode(obj: object, codec: Codec[Any] | None = None) -> bytes:
     """
     chosen = codec if codec is not None else codec_of(type(obj))
     p = xdrlib3.Packer()
-    with _translate(f"cannot encode {chosen!r}"):
+    try:
         chosen.pack(p, obj)
+    except XdrError:
+        raise
+    except _LIBRARY_ERRORS as exc:
+        raise _translated(f"cannot encode {chosen!r}", exc) from exc
     return p.get_buffer()
 
 
@@ -769,8 +1183,12 @@ def decode_prefix(spec: type[S] | Codec[S], data: BytesLike) -> tuple[S, int]:
     # xdrlib3 is annotated for bytes but only slices and struct-unpacks, which
     # memoryviews support: the one cast for that lives here (style.md §3.4).
     u = xdrlib3.Unpacker(cast("bytes", data))
-    with _translate(f"cannot decode {codec!r}"):
+    try:
         value = codec.unpack(u)
+    except XdrError:
+        raise
+    except _LIBRARY_ERRORS as exc:
+        raise _translated(f"cannot decode {codec!r}", exc) from exc
     return value, u.get_position()
 
 
