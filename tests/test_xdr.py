@@ -237,3 +237,17 @@ def test_nested_fixed_struct_is_flattened_into_its_parents_run() -> None:
         decoded.stat.ia_size = 1  # type: ignore[misc]
     with pytest.raises(XdrError, match="stat"):
         xdr.encode(dataclasses.replace(reply, stat=5))
+
+
+def test_every_declared_struct_resolves_its_codecs() -> None:
+    """Field codecs are read from the annotations on first use (cheap
+    imports); resolve all of them here, fops330's too, so that a wrong
+    codec expression fails a test rather than a first encode in the field."""
+    from pygluster.rpc import fops330
+
+    for module in (sunrpc, glusterd, fops, fops330):
+        for obj in vars(module).values():
+            if xdr.is_struct(obj):
+                codec = xdr.as_codec(obj)
+                assert codec.steps, obj  # type: ignore[attr-defined]
+                assert dataclasses.fields(obj), obj
