@@ -319,7 +319,11 @@ class AsyncBlockDevice:
         return total
 
     async def flush(self) -> None:
-        """Make everything written so far durable on the bricks (FSYNC)."""
+        """Make everything written so far durable on the bricks (FSYNC).
+
+        With write-behind (:attr:`write_behind`) this is also where a write
+        that failed after it was acknowledged raises its ``FopError``.
+        """
         self._check()
         await self._top.fsync(self._fd)
 
@@ -401,7 +405,11 @@ class AsyncBlockDevice:
     # --- closing -------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """FLUSH and RELEASE the image; the connections close with the stack."""
+        """FLUSH and RELEASE the image; the connections close with the stack.
+
+        Waits for every write still in flight (write-behind) and raises the
+        error of one that failed and was not reported yet.
+        """
         if self._closed:
             return
         self._closed = True

@@ -247,6 +247,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="give up waiting for any one reply after this long (default "
         "%(default)s; volfile only for now)",
     )
+    parser.add_argument(
+        "--write-behind",
+        choices=("on", "off", "volfile"),
+        default="volfile",
+        help="acknowledge writes before the bricks have them, as libgfapi does "
+        "(gluster's performance/write-behind; a failed write is reported at the "
+        "next flush or at close): on, off, or as the volfile says (default)",
+    )
     tracing = parser.add_argument_group(
         "tracing (several may be combined; give them before the command)"
     )
@@ -418,6 +426,12 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_behind(args: argparse.Namespace) -> bool | None:
+    """--write-behind as open_async's ``write_behind``."""
+    choice = getattr(args, "write_behind", "volfile")
+    return {"on": True, "off": False}.get(choice)
+
+
 async def _run_volfile(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri, require_image=False)
     fetched = await mgmt.fetch_volfile(
@@ -431,7 +445,10 @@ async def _run_volfile(args: argparse.Namespace) -> int:
     if args.graph:
         from pygluster.xlators.graph import plan
 
-        actions = {step.name: step.action for step in plan(graph)}
+        actions = {
+            step.name: step.action
+            for step in plan(graph, write_behind=_write_behind(args))
+        }
         print(volfile.format_tree(graph, annotate=lambda x: actions.get(x.name, "?")))
         return 0
     ports = await mgmt.brick_ports(
@@ -711,7 +728,10 @@ async def _run_io(args: argparse.Namespace) -> int:
     mode: blockdev.Mode = "r+" if iolang.needs_write(commands) else "r"
     failed = False
     async with blockdev.open_async(
-        uri, mode, connect_timeout=args.connect_timeout
+        uri,
+        mode,
+        connect_timeout=args.connect_timeout,
+        write_behind=_write_behind(args),
     ) as device:
         for command in commands:
             if not await _io_one(device, command):
@@ -1053,7 +1073,12 @@ async def _run_cp(args: argparse.Namespace) -> int:
                 dst_uri, source.size or 0, exist_ok=True, connect_timeout=timeout
             )
             target = await stack.enter_async_context(
-                blockdev.open_async(dst_uri, "r+", connect_timeout=timeout)
+                blockdev.open_async(
+                    dst_uri,
+                    "r+",
+                    connect_timeout=timeout,
+                    write_behind=_write_behind(args),
+                )
             )
             destination = _GlusterDestination(target, args.sparse)
         else:

@@ -77,6 +77,11 @@ class BlockDevice:
         return self._device.writable
 
     @property
+    def write_behind(self) -> bool:
+        """True when writes are acknowledged before the bricks have them."""
+        return self._device.write_behind
+
+    @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return not self._portal.running
@@ -233,11 +238,14 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    write_behind: bool | None = None,
 ) -> BlockDevice:
     """Open an existing image (blocking API); see :func:`pygluster.open_async`.
 
     Args:
         timeout: seconds each later call may take (None = no limit).
+        write_behind: acknowledge writes before the bricks have them (None:
+            as the volfile says); see :func:`pygluster.open_async`.
 
     Raises:
         RuntimeError: called from inside trio (use ``open_async``).
@@ -253,6 +261,7 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
                 connect_timeout=connect_timeout,
                 chunk_size=chunk_size,
                 max_in_flight=max_in_flight,
+                write_behind=write_behind,
             )
         )
     except BaseException:

@@ -671,6 +671,14 @@ _TREE_OPTIONS: dict[str, tuple[str, ...]] = {
     "cluster/disperse": ("redundancy", "quorum-count"),
     "cluster/distribute": ("lookup-optimize",),
     "features/shard": ("shard-block-size",),
+    "performance/write-behind": (
+        "cache-size",
+        "window-size",
+        "strict-O_DIRECT",
+        "strict-write-ordering",
+        "resync-failed-syncs-after-fsync",
+        "pass-through",
+    ),
 }
 # protocol/client transport options, shown only when not the usual value.
 _CLIENT_DEFAULTS = {

@@ -806,11 +806,10 @@ def test_annotated_tree_marks_every_line():
     # Same lines, each with its mark after the type.
     assert tree.replace(" [run]", "").replace(" [skip]", "") + "\n" == plain
     assert summary.splitlines() == [
-        "client runs: features/shard, cluster/distribute, cluster/replicate, "
-        "3 brick clients",
+        "client runs: performance/write-behind, features/shard, "
+        "cluster/distribute, cluster/replicate, 3 brick clients",
         "skipped (pass-through): debug/io-stats, performance/io-threads, "
-        "performance/md-cache, performance/open-behind, "
-        "performance/write-behind, features/utime",
+        "performance/md-cache, performance/open-behind, features/utime",
         "refused: none",
         "shard block size: 4MB",
         "quorum: pyg_shard-replicate-0 auto (more than half of 3)",

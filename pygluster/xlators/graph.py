@@ -3,7 +3,8 @@
 Each volfile xlator becomes one of three things:
 
 * a translator we run (``protocol/client``, ``cluster/distribute``,
-  ``cluster/replicate``, ``features/shard``);
+  ``cluster/replicate``, ``features/shard``, and ``performance/write-behind``
+  unless the caller turns it off or its ``pass-through`` option is on);
 * nothing, for types that only cache, batch, trace or time things on the
   client and never change which bytes land where (performance/*,
   debug/io-stats, features/utime whose client part we do through the v3
@@ -28,6 +29,7 @@ from pygluster.xlators.afr import ReplicateXlator
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.dht import DistributeXlator
 from pygluster.xlators.shard import ShardXlator
+from pygluster.xlators.write_behind import WriteBehindXlator
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -54,7 +56,6 @@ PASS_THROUGH_TYPES = frozenset(
         "performance/md-cache",
         "performance/quick-read",
         "performance/open-behind",
-        "performance/write-behind",
         "performance/read-ahead",
         "performance/io-cache",
         "performance/readdir-ahead",
@@ -67,7 +68,12 @@ CLIENT_TYPE = "protocol/client"
 DISTRIBUTE_TYPE = "cluster/distribute"
 REPLICATE_TYPE = "cluster/replicate"
 SHARD_TYPE = "features/shard"
-RUN_TYPES = frozenset({CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE, SHARD_TYPE})
+#: Run when enabled (:func:`write_behind_runs`), passed through otherwise.
+WRITE_BEHIND_TYPE = "performance/write-behind"
+RUN_TYPES = frozenset(
+    {CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE, SHARD_TYPE, WRITE_BEHIND_TYPE}
+)
+_TRUE = ("on", "yes", "true", "enable", "1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +85,24 @@ class PlanStep:
     action: str  # "run", "skip" or "refuse"
 
 
-def plan(graph: Graph) -> list[PlanStep]:
-    """What pygluster would do with each reachable xlator of ``graph``."""
+def write_behind_runs(node: VolfileXlator, write_behind: bool | None) -> bool:
+    """Whether the write-behind xlator ``node`` runs: as the caller says, or
+    (``write_behind`` None) unless its ``pass-through`` option is on."""
+    if write_behind is not None:
+        return write_behind
+    return node.options.get("pass-through", "off").strip().lower() not in _TRUE
+
+
+def plan(graph: Graph, *, write_behind: bool | None = None) -> list[PlanStep]:
+    """What pygluster would do with each reachable xlator of ``graph``.
+
+    ``write_behind`` as for :func:`open_client_graph`.
+    """
     steps = []
     for _, xlator in graph.walk():
-        if xlator.type in RUN_TYPES:
+        if xlator.type == WRITE_BEHIND_TYPE:
+            action = "run" if write_behind_runs(xlator, write_behind) else "skip"
+        elif xlator.type in RUN_TYPES:
             action = "run"
         elif xlator.type in PASS_THROUGH_TYPES:
             action = "skip"
@@ -101,11 +120,13 @@ class ClientGraph:
         volume: the volume name.
         top: the translator the block device talks to.
         clients: every brick connection, in volfile order.
+        write_behind: the write-behind translators that run (normally one).
     """
 
     volume: str
     top: Xlator
     clients: tuple[ClientXlator, ...]
+    write_behind: tuple[WriteBehindXlator, ...] = ()
 
 
 async def _start_all(clients: list[ClientXlator]) -> list[GlusterError]:
@@ -135,8 +156,20 @@ async def open_client_graph(
     *,
     credentials: Credentials,
     connect_timeout: float | None,
+    write_behind: bool | None = None,
 ) -> AsyncIterator[ClientGraph]:
     """Build the stack for ``graph`` and connect every brick.
+
+    Args:
+        write_behind: run ``performance/write-behind`` (writes acknowledged
+            before the bricks have them, see
+            :mod:`pygluster.xlators.write_behind`): None follows the volfile
+            (on when it has the translator without ``pass-through on``);
+            True also adds one on top when the volfile has none; False
+            passes it through.
+
+    On the way out, every write still in flight is waited for before the
+    bricks are disconnected.
 
     Raises:
         UnsupportedVolume: the graph has a translator we cannot run safely.
@@ -146,6 +179,7 @@ async def open_client_graph(
     bricks = {brick.xlator: brick for brick in graph.bricks()}
     async with background_nursery() as nursery:
         clients: list[ClientXlator] = []
+        behind: list[WriteBehindXlator] = []
         built: dict[str, Xlator] = {}
 
         def build(node: VolfileXlator) -> Xlator:
@@ -184,8 +218,19 @@ async def open_client_graph(
                     raise UnsupportedVolume(volume, node.name, node.type)
                 child = build(node.subvolumes[0])
                 made = ShardXlator(node.name, [child], dict(node.options))
+            elif node.type == WRITE_BEHIND_TYPE and write_behind_runs(
+                node, write_behind
+            ):
+                if len(node.subvolumes) != 1:
+                    raise UnsupportedVolume(volume, node.name, node.type)
+                child = build(node.subvolumes[0])
+                wb = WriteBehindXlator(
+                    node.name, [child], dict(node.options), nursery=nursery
+                )
+                behind.append(wb)
+                made = wb
             else:  # pass-through: link the parent straight to the only child
-                assert node.type in PASS_THROUGH_TYPES
+                assert node.type in PASS_THROUGH_TYPES or node.type == WRITE_BEHIND_TYPE
                 if len(node.subvolumes) != 1:
                     raise UnsupportedVolume(volume, node.name, node.type)
                 made = build(node.subvolumes[0])
@@ -193,6 +238,12 @@ async def open_client_graph(
             return made
 
         top = build(graph.top)
+        if write_behind and not behind:
+            # Asked for, and the volfile has none (performance.write-behind
+            # off): one on top, with the defaults.
+            wb = WriteBehindXlator(f"{volume}-write-behind", [top], {}, nursery=nursery)
+            behind.append(wb)
+            top = wb
         try:
             errors = await _start_all(clients)
             if len(errors) == len(clients):
@@ -201,7 +252,11 @@ async def open_client_graph(
                 # The volume works on without it (replicate, distribute for
                 # the files elsewhere); it keeps reconnecting meanwhile.
                 log.warning("%s: starting without a brick: %s", volume, error)
-            yield ClientGraph(volume, top, tuple(clients))
+            yield ClientGraph(volume, top, tuple(clients), tuple(behind))
         finally:
-            for client in clients:
-                await client.stop()
+            try:
+                for wb in behind:
+                    await wb.stop()  # shielded: what was acknowledged must land
+            finally:
+                for client in clients:
+                    await client.stop()

@@ -95,18 +95,29 @@ async def test_brick_killed_mid_stream_loses_nothing(
     assert acknowledged == list(range(24))
 
 
-async def test_two_bricks_down_is_a_quorum_error_and_writes_nothing(host: str) -> None:
+@pytest.mark.parametrize("write_behind", [False, True])
+async def test_two_bricks_down_is_a_quorum_error_and_writes_nothing(
+    host: str, write_behind: bool
+) -> None:
     volume = "pyg_rep3"
     name = f"quorum-{uuid.uuid4().hex[:8]}.img"
     uri = f"gluster://{host}/{volume}/{name}"
     await pygluster.create_async(uri, MiB)
     before = [faults.brick_file_bytes(volume, i, name) for i in range(3)]
-    async with pygluster.open_async(uri, "r+") as dev:
+    async with pygluster.open_async(uri, "r+", write_behind=write_behind) as dev:
         with faults.brick_down(volume, 1), faults.brick_down(volume, 2):
-            with pytest.raises(QuorumError) as info:
+            if write_behind:
+                # Acknowledged at once; the refusal comes at the flush, and
+                # again at close (which then gives the write up).
                 await dev.pwrite(b"\xee" * 4096, 0)
-            assert info.value.errno == errno.ENOTCONN
-            assert "quorum" in str(info.value)
+                steps = [dev.flush, dev.aclose]
+            else:
+                steps = [functools.partial(dev.pwrite, b"\xee" * 4096, 0)]
+            for step in steps:
+                with pytest.raises(QuorumError) as info:
+                    await step()
+                assert info.value.errno == errno.ENOTCONN
+                assert "quorum" in str(info.value)
     after = [faults.brick_file_bytes(volume, i, name) for i in range(3)]
     assert after == before
     assert faults.afr_xattrs(faults.brick_path(volume, 0, name)).get(
@@ -125,7 +136,8 @@ async def test_stopped_brick_is_detected_and_rejoins(host: str) -> None:
         await dev.pwrite(pattern(0), 0)
         with faults.brick_stopped(volume, 2):
             started = time.monotonic()
-            await dev.pwrite(pattern(1), MiB)  # waits for the watchdog, then goes on
+            await dev.pwrite(pattern(1), MiB)
+            await dev.flush()  # waits for the watchdog, then goes on
             detected = time.monotonic() - started
             assert detected < 5 * 2.5, detected
             clients = dev.graph.clients
