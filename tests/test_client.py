@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import logging
 import os
 import socket
 import tempfile
@@ -413,3 +414,18 @@ async def test_socket_path_cancel_mid_record_tears_the_connection_down() -> None
         with pytest.raises(ConnectionLost):
             await client.call(glusterd.PORTBYBRICK, ARGS)
     await server_stream.aclose()
+
+
+async def test_undrained_server_calls_are_dropped_with_one_warning(caplog) -> None:
+    """Brick callbacks nobody reads (lock-contention notices) overflow the
+    backlog: one warning per connection, the rest at debug level."""
+    client_stream, server_stream = trio.testing.memory_stream_pair()
+    caplog.set_level(logging.DEBUG, logger="pygluster.rpc")
+    async with client_over_stream(client_stream, "chatty") as client:
+        for xid in range(80):
+            await server_stream.send_all(server_call_record(xid, 52743234, 1, 1))
+        with trio.fail_after(5):
+            await trio.testing.wait_all_tasks_blocked()
+        assert client._dropped_server_calls == 80 - 64
+    drops = [r for r in caplog.records if "dropped server call" in r.getMessage()]
+    assert [r.levelno for r in drops] == [logging.WARNING] + [logging.DEBUG] * 15

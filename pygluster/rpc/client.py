@@ -208,6 +208,7 @@ class RpcClient:
         self._closed_error: ConnectionLost | None = None
         send, receive = trio.open_memory_channel[ServerCall](_SERVER_CALL_BACKLOG)
         self._server_call_sender = send
+        self._dropped_server_calls = 0
         self.server_calls: trio.MemoryReceiveChannel[ServerCall] = receive
 
     @property
@@ -598,11 +599,19 @@ class RpcClient:
         except trio.BrokenResourceError:
             pass  # nobody listens for callbacks on this connection
         except trio.WouldBlock:
-            log.warning(
-                "%s: dropped server call prog %d proc %d (backlog full)",
+            # Nothing drains brick callbacks (lock-contention notices come in
+            # bursts under write-behind on sharded images): say so once per
+            # connection, not once per notice.
+            level = logging.DEBUG if self._dropped_server_calls else logging.WARNING
+            self._dropped_server_calls += 1
+            log.log(
+                level,
+                "%s: dropped server call prog %d proc %d (backlog of %d full; "
+                "further drops on this connection are logged at debug level)",
                 self.peer,
                 call.prog,
                 call.proc,
+                _SERVER_CALL_BACKLOG,
             )
 
     def _fail_all(self, error: ConnectionLost) -> None:
