@@ -234,22 +234,31 @@ class AsyncBlockDevice:
         self._check_range(offset, len(view))
         if not view:
             return 0
+        # The translators may receive the data straight into the caller's
+        # buffer (a large READ reply arriving in pieces): then the returned
+        # view already lies in it and there is nothing to copy.
+        writable = not view.readonly
         if len(view) <= self.chunk_size:
             # One RPC: no task, no split (the common case; every layer of
             # indirection here is paid per request).
             async with self._limiter:
-                data, _ = await self._top.readv(self._fd, offset, len(view))
-            view[: len(data)] = data
+                data, _ = await self._top.readv(
+                    self._fd, offset, len(view), view if writable else None
+                )
+            if data.obj is not view.obj:
+                view[: len(data)] = data
             return len(data)
         pieces = _split(offset, len(view), self.chunk_size)
         got = [0] * len(pieces)
 
         async def read(index: int) -> None:
             pos, length = pieces[index]
-            async with self._limiter:
-                data, _ = await self._top.readv(self._fd, pos, length)
             start = pos - offset
-            view[start : start + len(data)] = data
+            into = view[start : start + length] if writable else None
+            async with self._limiter:
+                data, _ = await self._top.readv(self._fd, pos, length, into)
+            if data.obj is not view.obj:
+                view[start : start + len(data)] = data
             got[index] = len(data)
 
         await run_all(functools.partial(read, i) for i in range(len(pieces)))

@@ -55,7 +55,11 @@ from pygluster.errors import RemoteProtocolError, XdrError
 from pygluster.pcap import ACK, FIN, SYN, PcapError, PcapReader, TcpSegment
 from pygluster.rpc import fops, fops330, glusterd, sunrpc, xdr
 from pygluster.rpc.programs import Procedure, ProgramNumber
-from pygluster.rpc.record import DEFAULT_MAX_RECORD_SIZE, RecordReader
+from pygluster.rpc.record import (
+    DEFAULT_MAX_RECORD_SIZE,
+    DivertedRecord,
+    RecordReader,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -778,6 +782,7 @@ class Decoder:
                 return
             if record is None:
                 return
+            assert not isinstance(record, DivertedRecord)  # we never divert
             message, framed = self._message(conn, direction, record, time, frame)
             conn.messages += 1
             out.append(message)

@@ -106,7 +106,7 @@ class FakeBrick(Xlator):
         self.data[offset:end] = data
         return iatt(GFID, len(self.data))
 
-    async def readv(self, fd, offset, size):
+    async def readv(self, fd, offset, size, into=None):
         self._enter("READ")
         return memoryview(bytes(self.data[offset : offset + size])), iatt(
             GFID, len(self.data)

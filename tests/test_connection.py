@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pygluster.errors import (
@@ -226,3 +226,94 @@ class TestConnectionProperties:
             conn.receive_data(wire[pos : pos + split])
             got += events(conn)
         assert [e.result.port for e in got] == order
+
+
+# --- receiving a READ payload straight into the caller's buffer (a sink) -------
+
+
+def push(conn: RpcConnection, data: bytes, most: int) -> bytes:
+    """Receive up to ``most`` bytes of ``data`` as a socket owner does."""
+    target = conn.receive_buffer()
+    count = min(len(target), most, len(data))
+    target[:count] = data[:count]
+    target.release()
+    conn.received(count)
+    return data[count:]
+
+
+class TestSink:
+    @settings(max_examples=30, deadline=None)
+    @given(
+        sizes=st.lists(st.integers(0, 300_000), min_size=1, max_size=4),
+        sink_for=st.lists(st.booleans(), min_size=4, max_size=4),
+        chunks=st.lists(st.integers(1, 200_000), min_size=1, max_size=10),
+    )
+    def test_payloads_land_in_sinks_or_views_with_the_same_bytes(
+        self, sizes: list[int], sink_for: list[bool], chunks: list[int]
+    ) -> None:
+        conn = RpcConnection()
+        sinks: dict[int, bytearray] = {}
+        wire = b""
+        expected: dict[int, bytes] = {}
+        for i, size in enumerate(sizes):
+            sink = bytearray(size + 7) if sink_for[i] else None
+            xid, _ = conn.send_call(
+                PAYLOAD_PROC,
+                1,
+                cred=CRED,
+                sink=memoryview(sink) if sink is not None else None,
+            )
+            if sink is not None:
+                sinks[xid] = sink
+            expected[xid] = bytes([i + 1]) * size
+            wire += reply_record(xid, size, codec=xdr.UINT, payload=expected[xid])
+        got: dict[int, Reply] = {}
+        step = 0
+        while wire:
+            wire = push(conn, wire, chunks[step % len(chunks)])
+            step += 1
+            for event in events(conn):
+                got[event.xid] = event
+        assert sorted(got) == sorted(expected)
+        for xid, reply in got.items():
+            assert reply.result == len(expected[xid])
+            assert bytes(reply.payload) == expected[xid]
+            if reply.payload.obj is sinks.get(xid):
+                # Received in place: the sink holds it, at its start.
+                assert bytes(sinks[xid][: len(expected[xid])]) == expected[xid]
+        assert conn.pending == {}
+
+    def test_large_reply_in_pieces_is_received_into_the_sink(self) -> None:
+        conn = RpcConnection()
+        sink = bytearray(1 << 20)
+        xid, _ = conn.send_call(PAYLOAD_PROC, 1, cred=CRED, sink=memoryview(sink))
+        payload = bytes(range(256)) * 4096
+        wire = reply_record(xid, len(payload), codec=xdr.UINT, payload=payload)
+        wire = push(conn, wire, 65536)
+        assert events(conn) == []
+        while wire:
+            wire = push(conn, wire, 100_000)
+            got = events(conn)
+        [reply] = got
+        assert reply.payload.obj is sink
+        assert sink == payload
+
+    def test_abandoned_call_never_writes_its_sink_again(self) -> None:
+        conn = RpcConnection()
+        sink = bytearray(1 << 20)
+        xid, _ = conn.send_call(PAYLOAD_PROC, 1, cred=CRED, sink=memoryview(sink))
+        later = send_portmap(conn)
+        payload = b"\xab" * (1 << 20)
+        wire = reply_record(xid, len(payload), codec=xdr.UINT, payload=payload)
+        wire += reply_record(later, PMAP_OK)
+        wire = push(conn, wire, 300_000)
+        assert events(conn) == []
+        written = sink.count(0xAB)
+        assert written > 0  # part of it went straight into the sink
+        conn.abandon(xid)  # the caller gave up (cancelled, timed out)
+        while wire:
+            wire = push(conn, wire, 300_000)
+            got = events(conn)
+        assert [e.xid for e in got] == [later]  # the READ reply is dropped
+        assert sink.count(0xAB) == written  # and its sink untouched since
+        assert conn.pending == {}

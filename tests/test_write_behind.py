@@ -132,7 +132,9 @@ class FakeFile(Xlator):
             self.in_flight.remove(piece)
         return iatt(len(self.data))
 
-    async def readv(self, fd: Fd, offset: int, size: int) -> Any:
+    async def readv(
+        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
+    ) -> Any:
         self.calls.append("READ")
         await trio.lowlevel.checkpoint()
         return memoryview(bytes(self.data[offset : offset + size])), iatt(

@@ -331,8 +331,15 @@ class RpcClient:
         *,
         cred: OpaqueAuth | None = None,
         payload: BytesLike = b"",
+        into: memoryview | None = None,
     ) -> Reply[R]:
-        """Like :meth:`call`, but return the whole :class:`Reply` (READ payload)."""
+        """Like :meth:`call`, but return the whole :class:`Reply` (READ payload).
+
+        ``into``: a buffer the reply's payload may be received into directly
+        (a large READ arriving in pieces); ``reply.payload`` is then a view
+        of it, which the caller can tell by ``payload.obj is into.obj``.
+        It is not written after this call returns or raises.
+        """
         if self._closed_error is not None:
             raise ConnectionLost(
                 f"{procedure} to {self.peer}: {self._closed_error}"
@@ -347,10 +354,12 @@ class RpcClient:
         credential = cred if cred is not None else self.credentials.auth_v2()
         if self._sock is not None and not self._send_lock.locked():
             xid = await self._send_on_socket(
-                self._sock, procedure, args, credential, payload, waiter
+                self._sock, procedure, args, credential, payload, waiter, into
             )
         else:
-            xid = await self._send_locked(procedure, args, credential, payload, waiter)
+            xid = await self._send_locked(
+                procedure, args, credential, payload, waiter, into
+            )
         if waiter.reply is None and waiter.error is None:
             waiter.task = trio.lowlevel.current_task()
 
@@ -381,12 +390,13 @@ class RpcClient:
         credential: OpaqueAuth,
         payload: BytesLike,
         waiter: _Waiter,
+        into: memoryview | None,
     ) -> tuple[int, list[BytesLike]]:
         """Build the record and register its waiter (no await in between)."""
         if self._closed_error is not None:
             raise ConnectionLost(f"{procedure} to {self.peer}: {self._closed_error}")
         xid, buffers = self._conn.send_call(
-            procedure, args, cred=credential, payload=payload
+            procedure, args, cred=credential, payload=payload, sink=into
         )
         self._waiters[xid] = waiter
         if self._trace is not None:
@@ -404,6 +414,7 @@ class RpcClient:
         credential: OpaqueAuth,
         payload: BytesLike,
         waiter: _Waiter,
+        into: memoryview | None,
     ) -> int:
         """Write a record straight to the socket; wait only if it is full.
 
@@ -412,7 +423,7 @@ class RpcClient:
         Only when the socket takes part of it do we hold the send lock until
         the rest is out.
         """
-        xid, buffers = self._record(procedure, args, credential, payload, waiter)
+        xid, buffers = self._record(procedure, args, credential, payload, waiter, into)
         try:
             # Header and a large payload go in one syscall, uncopied.
             sent = sock.send(buffers[0]) if len(buffers) == 1 else sock.sendmsg(buffers)
@@ -471,10 +482,13 @@ class RpcClient:
         credential: OpaqueAuth,
         payload: BytesLike,
         waiter: _Waiter,
+        into: memoryview | None,
     ) -> int:
         """Send under the lock: the Stream path, or behind a partial send."""
         async with self._send_lock:
-            xid, buffers = self._record(procedure, args, credential, payload, waiter)
+            xid, buffers = self._record(
+                procedure, args, credential, payload, waiter, into
+            )
             if self._sock is not None:
                 await self._send_rest(self._sock, xid, procedure, buffers, 0, waiter)
                 return xid

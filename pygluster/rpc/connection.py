@@ -56,7 +56,12 @@ from pygluster.errors import (
     XdrError,
 )
 from pygluster.rpc import xdr
-from pygluster.rpc.record import DEFAULT_MAX_RECORD_SIZE, RecordReader, record_mark
+from pygluster.rpc.record import (
+    DEFAULT_MAX_RECORD_SIZE,
+    DivertedRecord,
+    RecordReader,
+    record_mark,
+)
 from pygluster.rpc.sunrpc import (
     PLAIN_REPLY_HEADER_SIZE,
     AcceptedReply,
@@ -90,6 +95,9 @@ __all__ = [
 R = TypeVar("R")
 
 _XID_MODULUS = 2**32
+#: Replies at least this large are received into the caller's buffer when
+#: it offers one (a sink); below, one copy costs less than the bookkeeping.
+_DIVERT_FROM = 64 * 1024
 
 # Meanings of accept_stat, for error messages (RFC 5531 §9).
 _ACCEPT_TEXT = {
@@ -182,6 +190,10 @@ class RpcConnection:
         self._next_xid = first_xid % _XID_MODULUS
         self._pending: dict[int, Procedure[Any, Any]] = {}
         self._abandoned: set[int] = set()
+        # Caller buffers for READ payloads, by xid, and the xid whose reply
+        # is being received into its buffer right now.
+        self._sinks: dict[int, memoryview] = {}
+        self._diverted_xid: int | None = None
         self._reader = RecordReader(max_record_size)
         self._eof = False
         self._error: RemoteProtocolError | None = None
@@ -196,6 +208,7 @@ class RpcConnection:
         *,
         cred: OpaqueAuth,
         payload: BytesLike = b"",
+        sink: memoryview | None = None,
     ) -> tuple[int, list[BytesLike]]:
         """Build a CALL record.
 
@@ -205,6 +218,9 @@ class RpcConnection:
             cred: the credential for this call (verifier is AUTH_NULL).
             payload: raw bytes to append after the arguments (WRITE only);
                 returned as its own buffer, never copied.
+            sink: where the reply's raw payload (READ) may be received
+                directly, when it arrives in pieces (module notes); the
+                reply's ``payload`` is then a view of it.
 
         Returns:
             The xid, and the buffers to write in order.
@@ -230,6 +246,8 @@ class RpcConnection:
         # fragments (gluster-protocol.md §1, gotcha 6).
         mark = record_mark(len(body) + len(payload))
         self._pending[xid] = procedure
+        if sink is not None and procedure.reply_payload:
+            self._sinks[xid] = sink
         buffers: list[BytesLike] = [mark + body]
         if payload:
             buffers.append(payload)
@@ -244,7 +262,14 @@ class RpcConnection:
         raise LocalProtocolError("no free xid")  # pragma: no cover - 2**32 calls
 
     def abandon(self, xid: int) -> None:
-        """Forget a call: its reply, if it ever comes, is dropped silently."""
+        """Forget a call: its reply, if it ever comes, is dropped silently.
+
+        Its sink is never written again: a reply being received into it
+        goes on into scratch space.
+        """
+        self._sinks.pop(xid, None)
+        if xid == self._diverted_xid:
+            self._reader.redirect()
         if self._pending.pop(xid, None) is not None:
             self._abandoned.add(xid)
 
@@ -306,6 +331,8 @@ class RpcConnection:
                 record = self._reader.next_record()
                 if record is None:
                     if not self._eof:
+                        if self._sinks:
+                            self._divert()
                         return NEED_DATA
                     self._reader.check_eof()
                     self.state = ConnectionState.CLOSED
@@ -318,12 +345,70 @@ class RpcConnection:
             self.state = ConnectionState.ERROR
             raise
 
-    def _process_record(self, record: bytes | memoryview) -> Event | None:
+    def _divert(self) -> None:
+        """Receive the rest of an arriving READ reply into its caller's sink.
+
+        Done only for a large single-fragment record whose RPC header is a
+        plain success and whose results decode from the bytes already here,
+        and whose payload fits the sink; anything else takes the ordinary
+        path (which also reports what is wrong with it).
+        """
+        arriving = self._reader.incomplete()
+        if arriving is None:
+            return
+        length, view = arriving
+        with view:
+            if length < _DIVERT_FROM or len(view) < PLAIN_REPLY_HEADER_SIZE:
+                return
+            xid = decode_plain_reply_header(view)
+            sink = self._sinks.get(xid) if xid is not None else None
+            if xid is None or sink is None:
+                return
+            procedure = self._pending[xid]
+            try:
+                _, end = xdr.decode_prefix(
+                    procedure.result, view[PLAIN_REPLY_HEADER_SIZE:]
+                )
+            except XdrError:
+                return  # not all of the results yet; try again later
+        header_size = PLAIN_REPLY_HEADER_SIZE + end
+        payload_size = length - header_size
+        if payload_size > len(sink):
+            return
+        del self._sinks[xid]
+        self._reader.divert(header_size, sink[:payload_size])
+        self._diverted_xid = xid
+
+    def _process_diverted(self, record: DivertedRecord) -> Event | None:
+        xid = decode_plain_reply_header(memoryview(record.header))
+        self._diverted_xid = None
+        assert xid is not None  # checked when the record was diverted
+        procedure = self._pending.pop(xid, None)
+        if procedure is None:
+            self._abandoned.discard(xid)  # its caller gave up meanwhile
+            return None
+        header = memoryview(record.header)[PLAIN_REPLY_HEADER_SIZE:]
+        try:
+            result = xdr.decode(procedure.result, header)
+        except XdrError as exc:  # pragma: no cover - decoded when diverted
+            error = RemoteProtocolError(
+                f"undecodable {procedure} reply (xid {xid}): {exc}"
+            )
+            return Reply(xid, procedure, None, error)
+        return Reply(xid, procedure, result, payload=record.payload)
+
+    def _process_record(
+        self, record: bytes | memoryview | DivertedRecord
+    ) -> Event | None:
+        if isinstance(record, DivertedRecord):
+            return self._process_diverted(record)
         view = memoryview(record)
         xid = decode_plain_reply_header(view)
         if xid is not None and xid in self._pending:
             # The common case on the hot path: one struct, no union walk.
             pending = self._pending.pop(xid)
+            if self._sinks:
+                self._sinks.pop(xid, None)
             return _decode_results(xid, pending, view[PLAIN_REPLY_HEADER_SIZE:])
         try:
             message, end = xdr.decode_prefix(RpcMsg, view)
@@ -341,6 +426,7 @@ class RpcConnection:
                 args=bytes(view[end:]),
             )
         procedure = self._pending.pop(message.xid, None)
+        self._sinks.pop(message.xid, None)
         if procedure is None:
             if message.xid in self._abandoned:
                 self._abandoned.discard(message.xid)

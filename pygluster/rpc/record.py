@@ -25,6 +25,16 @@ Python reports no views of it remain (a ``bytearray`` with live exports
 refuses to resize). Small records are copied out as ``bytes``, which lets the
 buffer be rewound in place.
 
+Diversion: the owner may :meth:`RecordReader.divert` the rest of a record
+whose first bytes (the RPC and READ reply headers) have arrived into a
+buffer of its own, the caller's read buffer: the payload then goes from the
+kernel straight to where the caller wants it, and the record comes out of
+:meth:`next_record` as a :class:`DivertedRecord`. Until the payload is
+complete, :meth:`receive_buffer` is the unfilled rest of that buffer, so
+nothing of the next record lands there. :meth:`redirect` swaps in a
+scratch buffer when the caller gives up, so that a cancelled caller's
+buffer is never written after it returned.
+
 Errors: a record whose fragments add up to more than ``max_record_size``, or a
 zero-length non-final fragment stream that never ends, raises
 :class:`~pygluster.errors.RemoteProtocolError`; the reader is then poisoned
@@ -34,6 +44,7 @@ trusted. At end of stream, :meth:`check_eof` says whether a record was cut off.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 from pygluster.errors import LocalProtocolError, RemoteProtocolError
@@ -42,6 +53,7 @@ __all__ = [
     "DEFAULT_MAX_RECORD_SIZE",
     "LAST_FRAGMENT",
     "MAX_FRAGMENT_SIZE",
+    "DivertedRecord",
     "RecordReader",
     "record_mark",
 ]
@@ -78,6 +90,25 @@ def record_mark(length: int) -> bytes:
     return _MARK.pack(LAST_FRAGMENT | length)
 
 
+@dataclasses.dataclass(slots=True)
+class DivertedRecord:
+    """A record whose tail was received into the owner's buffer.
+
+    ``header`` is the record's first bytes, ``payload`` the owner's buffer,
+    now holding the rest of the record.
+    """
+
+    header: bytes
+    payload: memoryview
+
+
+@dataclasses.dataclass(slots=True)
+class _Diversion:
+    header: bytes
+    sink: memoryview
+    filled: int
+
+
 class RecordReader:
     """Reassembles RPC records from arbitrary chunks of a byte stream."""
 
@@ -99,18 +130,26 @@ class RecordReader:
         self._fragments: list[bytes] = []
         self._partial_size = 0
         self._error: RemoteProtocolError | None = None
+        self._diversion: _Diversion | None = None
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet returned as part of a record."""
-        return self._end - self._start + self._partial_size
+        diverted = 0
+        if self._diversion is not None:
+            diverted = len(self._diversion.header) + self._diversion.filled
+        return self._end - self._start + self._partial_size + diverted
 
     def receive_buffer(self) -> memoryview:
         """A writable view to receive into; report the count with :meth:`received`.
 
         It is never empty, and large enough to complete the record in
-        progress when its mark has been read.
+        progress when its mark has been read (while a record is diverted:
+        exactly the part of the owner's buffer still to fill).
         """
+        diversion = self._diversion
+        if diversion is not None:
+            return diversion.sink[diversion.filled :]
         free = len(self._buf) - self._end
         if free < _MIN_RECEIVE:
             self._make_room(_MIN_RECEIVE)
@@ -118,7 +157,54 @@ class RecordReader:
 
     def received(self, count: int) -> None:
         """``count`` bytes were written at the start of :meth:`receive_buffer`."""
-        self._end += count
+        if self._diversion is not None:
+            self._diversion.filled += count
+        else:
+            self._end += count
+
+    def incomplete(self) -> tuple[int, memoryview] | None:
+        """The single-fragment record now arriving, if it is not complete yet:
+        its length and a view of its bytes so far (release it before calling
+        anything else here). None when there is no such record."""
+        if self._diversion is not None or self._fragments or self._error:
+            return None
+        start, end = self._start, self._end
+        if end - start < 4:
+            return None
+        (mark,) = _MARK.unpack_from(self._buf, start)
+        length = mark & MAX_FRAGMENT_SIZE
+        if not mark & LAST_FRAGMENT or end - start - 4 >= length:
+            return None
+        return length, memoryview(self._buf)[start + 4 : end]
+
+    def divert(self, header_size: int, sink: memoryview) -> None:
+        """Receive the current record after its first ``header_size`` bytes
+        into ``sink``, which must be exactly that long (see the module notes).
+
+        Call only right after :meth:`incomplete` described the record and
+        when at least ``header_size`` of its bytes are here.
+        """
+        start = self._start + 4
+        payload_at = start + header_size
+        have = self._end - payload_at
+        assert have >= 0
+        assert len(sink) >= have
+        sink[:have] = self._buf[payload_at : self._end]
+        header = bytes(self._buf[start:payload_at])
+        # The record's bytes now live in header and sink: drop them here.
+        # Views handed out all lie below _start, so this space is free.
+        self._end = self._start
+        if not self._exported:
+            self._start = self._end = 0
+        self._diversion = _Diversion(header, sink, have)
+
+    def redirect(self) -> None:
+        """Stop writing into the diverted record's buffer: the rest of it goes
+        to a scratch buffer and is dropped with the record."""
+        diversion = self._diversion
+        if diversion is not None:
+            scratch = memoryview(bytearray(len(diversion.sink)))
+            diversion.sink = scratch
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes received from the stream (copied)."""
@@ -166,7 +252,7 @@ class RecordReader:
         self._spare = None
         return spare
 
-    def next_record(self) -> bytes | memoryview | None:
+    def next_record(self) -> bytes | memoryview | DivertedRecord | None:
         """Return the next complete record, or None if more bytes are needed.
 
         A record of at least ``_VIEW_FROM`` bytes (a large READ reply) is a
@@ -177,6 +263,12 @@ class RecordReader:
         """
         if self._error is not None:
             raise self._error
+        diversion = self._diversion
+        if diversion is not None:
+            if diversion.filled < len(diversion.sink):
+                return None
+            self._diversion = None
+            return DivertedRecord(diversion.header, diversion.sink)
         buf = self._buf
         start = self._start
         end_of_data = self._end
@@ -230,7 +322,7 @@ class RecordReader:
         """
         if self._error is not None:
             raise self._error
-        if self._end > self._start or self._fragments:
+        if self._end > self._start or self._fragments or self._diversion:
             raise RemoteProtocolError(
                 f"connection closed in the middle of a record "
                 f"({self.buffered} bytes of it received)"

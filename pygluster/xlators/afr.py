@@ -712,9 +712,9 @@ class ReplicateXlator(Xlator):
         return fd
 
     async def readv(
-        self, fd: Fd, offset: int, size: int
+        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
     ) -> tuple[memoryview, GfxIattx]:
-        return await self._read(fd, "READ", lambda c: c.readv(fd, offset, size))
+        return await self._read(fd, "READ", lambda c: c.readv(fd, offset, size, into))
 
     async def fstat(self, fd: Fd) -> GfxIattx:
         return await self._read(fd, "FSTAT", lambda c: c.fstat(fd))

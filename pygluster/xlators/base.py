@@ -209,9 +209,15 @@ class Xlator(ABC):
 
     @abstractmethod
     async def readv(
-        self, fd: Fd, offset: int, size: int
+        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
     ) -> tuple[memoryview, GfxIattx]:
-        """Read up to ``size`` bytes at ``offset``; short at end of file."""
+        """Read up to ``size`` bytes at ``offset``; short at end of file.
+
+        ``into`` (at least ``size`` bytes) is where the caller wants the
+        data: a translator may receive it there directly, and then returns
+        a view of ``into`` (``data.obj is into.obj``); otherwise the caller
+        copies. Translators pass it down unchanged or not at all.
+        """
 
     @abstractmethod
     async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:

@@ -371,6 +371,7 @@ class ClientXlator(Xlator):
         payload: bytes | memoryview = b"",
         release: bool = False,
         owner: bytes | None = None,
+        into: memoryview | None = None,
     ) -> Any:
         flags = fops.CTIME_FLAGS.get(procedure.name, 0)
         if release:
@@ -397,7 +398,7 @@ class ClientXlator(Xlator):
             raise FopError(procedure.name, target, str(self.brick), errno.ENOTCONN)
         try:
             reply = await self._rpc.call_reply(
-                procedure, args, cred=cred, payload=payload
+                procedure, args, cred=cred, payload=payload, into=into
             )
         except RpcTimeout as exc:
             raise FopError(
@@ -696,7 +697,7 @@ class ClientXlator(Xlator):
         return fd
 
     async def readv(
-        self, fd: Fd, offset: int, size: int
+        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
     ) -> tuple[memoryview, GfxIattx]:
         reply, payload = await self._fop(
             fops.READ,
@@ -709,6 +710,7 @@ class ClientXlator(Xlator):
                 xdata=None,
             ),
             fd.loc.path,
+            into=into,
         )
         # gfx_read_rsp.size is the byte count that follows (§7); a reply
         # carrying fewer bytes than it claims is a broken brick.

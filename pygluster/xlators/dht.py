@@ -408,9 +408,9 @@ class DistributeXlator(Xlator):
         return fd
 
     async def readv(
-        self, fd: Fd, offset: int, size: int
+        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
     ) -> tuple[memoryview, GfxIattx]:
-        return await self._child_of(fd).readv(fd, offset, size)
+        return await self._child_of(fd).readv(fd, offset, size, into)
 
     async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
         return await self._child_of(fd).writev(fd, offset, data)

@@ -436,11 +436,11 @@ class ShardXlator(Xlator):
         return await self._refresh(fd, state)
 
     async def readv(
-        self, fd: Fd, offset: int, size: int
+        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
     ) -> tuple[memoryview, GfxIattx]:
         state = self._state(fd)
         if state is None:
-            return await self.child.readv(fd, offset, size)
+            return await self.child.readv(fd, offset, size, into)
         iatt = await self._refresh(fd, state)
         length = max(0, min(size, state.inode.size - offset))
         out = bytearray(length)

@@ -936,11 +936,11 @@ class WriteBehindXlator(Xlator):
             raise
 
     async def readv(
-        self, fd: Fd, offset: int, size: int
+        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
     ) -> tuple[memoryview, GfxIattx]:
         state = self._state(fd)
         if state is None or (not state.pending and state.session is None):
-            return await self.child.readv(fd, offset, size)
+            return await self.child.readv(fd, offset, size, into)
         before = state.next_seq
         earlier = list(self._overlapping(state, offset, offset + size, before))
         if earlier:
@@ -950,7 +950,7 @@ class WriteBehindXlator(Xlator):
                 error = self._first_error(state, earlier)
             if error is not None:
                 raise _reraise(error)
-        data, iatt = await self.child.readv(fd, offset, size)
+        data, iatt = await self.child.readv(fd, offset, size, into)
         if len(data) < size:
             # Short: end of file. An earlier write may still extend the
             # file over the range (into a hole that reads as zeros).
@@ -968,7 +968,7 @@ class WriteBehindXlator(Xlator):
                     error = self._first_error(state, writes)
                 if error is not None:
                     raise _reraise(error)
-                data, iatt = await self.child.readv(fd, offset, size)
+                data, iatt = await self.child.readv(fd, offset, size, into)
         return data, iatt
 
     async def fstat(self, fd: Fd) -> GfxIattx:
