@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import logging
@@ -429,3 +430,87 @@ async def test_undrained_server_calls_are_dropped_with_one_warning(caplog) -> No
         assert client._dropped_server_calls == 80 - 64
     drops = [r for r in caplog.records if "dropped server call" in r.getMessage()]
     assert [r.levelno for r in drops] == [logging.WARNING] + [logging.DEBUG] * 15
+
+
+def read_reply(xid: int, payload: bytes) -> bytes:
+    stat = fops.GfxIattx(
+        **{
+            f.name: (b"\0" * 16 if f.name == "ia_gfid" else 0)
+            for f in dataclasses.fields(fops.GfxIattx)
+        }
+    )
+    result = fops.GfxReadRsp(
+        op_ret=len(payload), op_errno=0, stat=stat, size=len(payload), xdata=None
+    )
+    return reply_record(xid, result, payload=payload)
+
+
+READ_ARGS = fops.GfxReadReq(
+    gfid=b"\1" * 16, fd=1, offset=0, size=1 << 20, flag=0, xdata=None
+)
+
+
+async def test_socket_path_read_lands_in_the_callers_buffer() -> None:
+    ours, server_stream = socket_pair()
+    server = FakeServer(server_stream)
+    payload = os.urandom(1 << 20)
+    buffer = bytearray(1 << 20)
+    async with client_over_stream(ours, "reader") as client:
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+
+                async def serve() -> None:
+                    await server.collect(1)
+                    wire = read_reply(server.calls[0], payload)
+                    for at in range(0, len(wire), 100_000):
+                        await server_stream.send_all(wire[at : at + 100_000])
+                        await trio.sleep(0.001)
+
+                nursery.start_soon(serve)
+                reply = await client.call_reply(
+                    fops.READ, READ_ARGS, into=memoryview(buffer)
+                )
+        assert reply.payload.obj is buffer  # received in place, not copied
+        assert buffer == payload
+    await server_stream.aclose()
+
+
+async def test_socket_path_cancelled_read_never_writes_the_buffer_again() -> None:
+    ours, server_stream = socket_pair()
+    server = FakeServer(server_stream)
+    buffer = bytearray(1 << 20)
+    async with client_over_stream(ours, "reader") as client:
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(server.collect, 1)
+                with trio.move_on_after(0.2):
+                    nursery.start_soon(
+                        functools.partial(
+                            client.call_reply,
+                            fops.READ,
+                            READ_ARGS,
+                            into=memoryview(buffer),
+                        )
+                    )
+                    await trio.sleep(0.05)
+                    wire = read_reply(server.calls[0], b"\xee" * (1 << 20))
+                    await server_stream.send_all(wire[:300_000])
+                    await trio.sleep(0.05)
+                    nursery.cancel_scope.cancel()  # the caller gives up
+            written = buffer.count(0xEE)
+            assert 0 < written < 1 << 20  # part of it was received in place
+            await server_stream.send_all(wire[300_000:])
+            # The connection goes on; the rest of that reply went elsewhere.
+            async with trio.open_nursery() as nursery:
+                result = []
+
+                async def call() -> None:
+                    result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
+
+                nursery.start_soon(call)
+                await server.collect(2)
+                await server_stream.send_all(port_reply(server.calls[1], 9))
+            assert result[0].port == 9
+            assert buffer.count(0xEE) == written
+            assert not client.is_closed
+    await server_stream.aclose()
