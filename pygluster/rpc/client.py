@@ -169,6 +169,8 @@ class RpcClient:
         credentials: the identity used when a call gives no ``cred``.
         call_timeout: seconds a call may wait for its reply before it fails
             with RpcTimeout (gluster's ``frame-timeout``); None = no limit.
+            May be changed while open, but a client opened with None has no
+            deadline sweep, so its calls keep having no limit.
         server_calls: CALL messages the server sent us (callbacks).
     """
 
