@@ -514,3 +514,36 @@ async def test_socket_path_cancelled_read_never_writes_the_buffer_again() -> Non
             assert buffer.count(0xEE) == written
             assert not client.is_closed
     await server_stream.aclose()
+
+
+async def test_stream_path_read_with_a_buffer_completes() -> None:
+    client_stream, server_stream = trio.testing.memory_stream_pair()
+    server = FakeServer(server_stream)
+    payload = os.urandom(1 << 20)
+    buffer = bytearray(1 << 20)
+    async with client_over_stream(client_stream, "stream") as client:
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+
+                async def serve() -> None:
+                    await server.collect(1)
+                    wire = read_reply(server.calls[0], payload)
+                    for at in range(0, len(wire), 70_000):
+                        await server_stream.send_all(wire[at : at + 70_000])
+
+                nursery.start_soon(serve)
+                reply = await client.call_reply(
+                    fops.READ, READ_ARGS, into=memoryview(buffer)
+                )
+            assert bytes(reply.payload) == payload
+            # And the connection goes on.
+            async with trio.open_nursery() as nursery:
+                result = []
+
+                async def call() -> None:
+                    result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
+
+                nursery.start_soon(call)
+                await server.collect(2)
+                await server_stream.send_all(port_reply(server.calls[1], 3))
+            assert result[0].port == 3

@@ -317,3 +317,46 @@ class TestSink:
         assert [e.xid for e in got] == [later]  # the READ reply is dropped
         assert sink.count(0xAB) == written  # and its sink untouched since
         assert conn.pending == {}
+
+    @given(chunks=st.lists(st.integers(1, 200_000), min_size=1, max_size=8))
+    @settings(max_examples=30, deadline=None)
+    def test_sink_works_when_bytes_are_fed_not_received_in_place(
+        self, chunks: list[int]
+    ) -> None:
+        """The Stream path feeds copies (receive_data): a diverted record
+        must still complete, and the records after it stay intact."""
+        conn = RpcConnection()
+        sink = bytearray(1 << 20)
+        xid, _ = conn.send_call(PAYLOAD_PROC, 1, cred=CRED, sink=memoryview(sink))
+        later = send_portmap(conn)
+        payload = bytes(range(256)) * 1024
+        wire = reply_record(xid, len(payload), codec=xdr.UINT, payload=payload)
+        wire += reply_record(later, PMAP_OK)
+        got = []
+        step = 0
+        while wire:
+            size = chunks[step % len(chunks)]
+            conn.receive_data(wire[:size])
+            wire = wire[size:]
+            step += 1
+            got += events(conn)
+        assert [e.xid for e in got] == [xid, later]
+        assert bytes(got[0].payload) == payload
+        assert got[1].result == PMAP_OK
+
+    def test_read_only_or_typed_sinks_are_safe(self) -> None:
+        conn = RpcConnection()
+        frozen = memoryview(bytes(1 << 18))  # read-only: never written
+        words = memoryview(bytearray(1 << 18)).cast("I")  # counted in bytes
+        first, _ = conn.send_call(PAYLOAD_PROC, 1, cred=CRED, sink=frozen)
+        second, _ = conn.send_call(PAYLOAD_PROC, 1, cred=CRED, sink=words)
+        payload = b"\x5a" * (1 << 18)
+        wire = reply_record(first, len(payload), codec=xdr.UINT, payload=payload)
+        wire += reply_record(second, len(payload), codec=xdr.UINT, payload=payload)
+        got = []
+        while wire:
+            wire = push(conn, wire, 50_000)
+            got += events(conn)
+        assert [bytes(e.payload) == payload for e in got] == [True, True]
+        assert got[0].payload.obj is not frozen.obj
+        assert got[1].payload.obj is words.obj  # received in place

@@ -431,7 +431,7 @@ class RpcClient:
             sent = sock.send(buffers[0]) if len(buffers) == 1 else sock.sendmsg(buffers)
         except BlockingIOError:
             sent = 0
-        except OSError as exc:
+        except Exception as exc:  # OSError, or a payload the socket refuses
             await self._send_failed(xid, procedure, exc)
         total = sum(len(b) for b in buffers)
         if sent < total:
@@ -635,7 +635,10 @@ class RpcClient:
             self._closed_error = error
             if self._trace is not None:
                 self._trace.closed(str(error))
-        for waiter in self._waiters.values():
+        for xid, waiter in self._waiters.items():
+            # Abandon too, so that nothing received after this point lands
+            # in a caller's buffer (sinks) once the caller has returned.
+            self._conn.abandon(xid)
             waiter.error = self._closed_error
             waiter.finish()
         self._waiters.clear()

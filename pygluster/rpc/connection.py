@@ -246,8 +246,15 @@ class RpcConnection:
         # fragments (gluster-protocol.md §1, gotcha 6).
         mark = record_mark(len(body) + len(payload))
         self._pending[xid] = procedure
-        if sink is not None and procedure.reply_payload:
-            self._sinks[xid] = sink
+        if (
+            sink is not None
+            and procedure.reply_payload
+            and not sink.readonly
+            and sink.c_contiguous
+        ):
+            # Bytes, whatever the caller's item format (memoryview lengths
+            # count items).
+            self._sinks[xid] = sink if sink.format == "B" else sink.cast("B")
         buffers: list[BytesLike] = [mark + body]
         if payload:
             buffers.append(payload)

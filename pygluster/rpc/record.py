@@ -148,7 +148,7 @@ class RecordReader:
         exactly the part of the owner's buffer still to fill).
         """
         diversion = self._diversion
-        if diversion is not None:
+        if diversion is not None and diversion.filled < len(diversion.sink):
             return diversion.sink[diversion.filled :]
         free = len(self._buf) - self._end
         if free < _MIN_RECEIVE:
@@ -157,8 +157,9 @@ class RecordReader:
 
     def received(self, count: int) -> None:
         """``count`` bytes were written at the start of :meth:`receive_buffer`."""
-        if self._diversion is not None:
-            self._diversion.filled += count
+        diversion = self._diversion
+        if diversion is not None and diversion.filled < len(diversion.sink):
+            diversion.filled += count
         else:
             self._end += count
 
@@ -213,7 +214,7 @@ class RecordReader:
             target = self.receive_buffer()
             count = min(len(target), len(data))
             target[:count] = data[:count]
-            self._end += count
+            self.received(count)
             data = data[count:]
 
     def _make_room(self, needed: int) -> None:
