@@ -17,6 +17,7 @@ import trio.testing
 from pygluster.errors import ConnectionLost, RpcNotAccepted, RpcTimeout, TransportError
 from pygluster.rpc import fops, glusterd
 from pygluster.rpc.client import (
+    RpcClient,
     TcpAddress,
     UnixAddress,
     client_over_stream,
@@ -48,6 +49,20 @@ class FakeServer:
             if not data:
                 return
             self.calls += [xid for xid, _, _ in self.core.receive(data)]
+
+    async def round_trip(self, client: RpcClient, port: int) -> int:
+        """One more PORTBYBRICK from ``client``, answered with ``port``;
+        return the port the client got back."""
+        result = []
+
+        async def call() -> None:
+            result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(call)
+            await self.collect(len(self.calls) + 1)
+            await self.stream.send_all(port_reply(self.calls[-1], port))
+        return result[0].port
 
 
 async def test_out_of_order_replies_reach_their_callers() -> None:
@@ -121,16 +136,7 @@ async def test_call_timeout_then_late_reply_is_tolerated(autojump_clock) -> None
         await server.collect(1)
         await server_stream.send_all(port_reply(server.calls[0], 1))
         # The late reply is dropped; the connection keeps working.
-        async with trio.open_nursery() as nursery:
-            result = []
-
-            async def call() -> None:
-                result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
-
-            nursery.start_soon(call)
-            await server.collect(2)
-            await server_stream.send_all(port_reply(server.calls[1], 2))
-        assert result[0].port == 2
+        assert await server.round_trip(client, 2) == 2
         assert not client.is_closed
 
 
@@ -348,16 +354,7 @@ async def test_socket_path_timeout_sweep_then_late_reply() -> None:
             assert trio.current_time() - start >= 0.2
             await server.collect(1)
             await server_stream.send_all(port_reply(server.calls[0], 1))
-            async with trio.open_nursery() as nursery:
-                result = []
-
-                async def call() -> None:
-                    result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
-
-                nursery.start_soon(call)
-                await server.collect(2)
-                await server_stream.send_all(port_reply(server.calls[1], 2))
-            assert result[0].port == 2
+            assert await server.round_trip(client, 2) == 2
             assert not client.is_closed
     await server_stream.aclose()
 
@@ -501,16 +498,7 @@ async def test_socket_path_cancelled_read_never_writes_the_buffer_again() -> Non
             assert 0 < written < 1 << 20  # part of it was received in place
             await server_stream.send_all(wire[300_000:])
             # The connection goes on; the rest of that reply went elsewhere.
-            async with trio.open_nursery() as nursery:
-                result = []
-
-                async def call() -> None:
-                    result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
-
-                nursery.start_soon(call)
-                await server.collect(2)
-                await server_stream.send_all(port_reply(server.calls[1], 9))
-            assert result[0].port == 9
+            assert await server.round_trip(client, 9) == 9
             assert buffer.count(0xEE) == written
             assert not client.is_closed
     await server_stream.aclose()
@@ -537,13 +525,4 @@ async def test_stream_path_read_with_a_buffer_completes() -> None:
                 )
             assert bytes(reply.payload) == payload
             # And the connection goes on.
-            async with trio.open_nursery() as nursery:
-                result = []
-
-                async def call() -> None:
-                    result.append(await client.call(glusterd.PORTBYBRICK, ARGS))
-
-                nursery.start_soon(call)
-                await server.collect(2)
-                await server_stream.send_all(port_reply(server.calls[1], 3))
-            assert result[0].port == 3
+            assert await server.round_trip(client, 3) == 3
