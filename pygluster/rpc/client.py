@@ -465,15 +465,6 @@ class RpcClient:
                         await trio.lowlevel.wait_writable(sock)
                         with suppress(BlockingIOError):
                             view = view[sock.send(view) :]
-        except trio.TooSlowError:
-            await self._send_failed(
-                xid,
-                procedure,
-                RpcTimeout(
-                    f"{procedure} to {self.peer}: could not send within "
-                    f"{self.call_timeout:g} s"
-                ),
-            )
         except BaseException as exc:
             await self._send_failed(xid, procedure, exc)
 
@@ -499,15 +490,6 @@ class RpcClient:
                 with trio.fail_at(waiter.deadline):
                     for buffer in buffers:
                         await self._stream.send_all(buffer)
-            except trio.TooSlowError:
-                await self._send_failed(
-                    xid,
-                    procedure,
-                    RpcTimeout(
-                        f"{procedure} to {self.peer}: could not send within "
-                        f"{self.call_timeout:g} s"
-                    ),
-                )
             except BaseException as exc:
                 await self._send_failed(xid, procedure, exc)
         return xid
@@ -518,6 +500,11 @@ class RpcClient:
         """A record was not (wholly) written: the stream is unusable."""
         # A partly written record leaves the stream unusable for everyone:
         # tear down (module notes, "Cancellation").
+        if isinstance(exc, trio.TooSlowError):  # the call's deadline passed
+            exc = RpcTimeout(
+                f"{procedure} to {self.peer}: could not send within "
+                f"{self.call_timeout:g} s"
+            )
         self._waiters.pop(xid, None)
         self._conn.abandon(xid)
         cause = str(exc) if isinstance(exc, RpcTimeout) else _describe(exc)

@@ -395,14 +395,7 @@ class RpcConnection:
             self._abandoned.discard(xid)  # its caller gave up meanwhile
             return None
         header = memoryview(record.header)[PLAIN_REPLY_HEADER_SIZE:]
-        try:
-            result = xdr.decode(procedure.result, header)
-        except XdrError as exc:  # pragma: no cover - decoded when diverted
-            error = RemoteProtocolError(
-                f"undecodable {procedure} reply (xid {xid}): {exc}"
-            )
-            return Reply(xid, procedure, None, error)
-        return Reply(xid, procedure, result, payload=record.payload)
+        return _decode_results(xid, procedure, header, record.payload)
 
     def _process_record(
         self, record: bytes | memoryview | DivertedRecord
@@ -454,9 +447,18 @@ class RpcConnection:
 
 
 def _decode_results(
-    xid: int, procedure: Procedure[Any, R], data: memoryview
+    xid: int,
+    procedure: Procedure[Any, R],
+    data: memoryview,
+    payload: memoryview | None = None,
 ) -> Reply[R]:
+    """The reply to ``procedure`` from its result bytes; a READ's payload is
+    what follows them, or ``payload`` when it was received elsewhere."""
     try:
+        if payload is not None:
+            return Reply(
+                xid, procedure, xdr.decode(procedure.result, data), payload=payload
+            )
         if procedure.reply_payload:
             result, end = xdr.decode_prefix(procedure.result, data)
             return Reply(xid, procedure, result, payload=data[end:])
