@@ -99,7 +99,7 @@ import logging
 import stat as stat_module
 from collections import OrderedDict
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
@@ -108,7 +108,7 @@ from pygluster.rpc.fops import GfOpenFlags, GfxIattx
 from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Awaitable, Callable, Iterator
     from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.fops import DictValue, GfStatfs, Xdata
@@ -121,6 +121,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("pygluster.write_behind")
+
+T = TypeVar("T")
 
 #: write-behind.c WB_WINDOW_SIZE: the ``cache-size``/``window-size`` default.
 DEFAULT_WINDOW_SIZE = 1024 * 1024
@@ -716,6 +718,19 @@ class WriteBehindXlator(Xlator):
         state.hold -= 1
         self._kick(state)
 
+    async def _outside_sessions(self, fd: Fd, call: Callable[[], Awaitable[T]]) -> T:
+        """Run a fop that makes its own transaction below (FTRUNCATE,
+        FALLOCATE, DISCARD, ZEROFILL) between :meth:`_exclusive` and
+        :meth:`_release_hold`."""
+        state = self._state(fd)
+        if state is None:
+            return await call()
+        await self._exclusive(state)
+        try:
+            return await call()
+        finally:
+            self._release_hold(state)
+
     async def _drain(self, state: _FdState, why: str) -> None:
         """Wait until nothing of ``state`` is queued, in flight or in a
         session; log (cannot raise) the failures nobody was told about."""
@@ -993,46 +1008,26 @@ class WriteBehindXlator(Xlator):
         await self.child.fsync(fd, datasync)
 
     async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+        iatt = await self._outside_sessions(fd, lambda: self.child.ftruncate(fd, size))
         state = self._state(fd)
-        if state is None:
-            return await self.child.ftruncate(fd, size)
-        await self._exclusive(state)
-        try:
-            iatt = await self.child.ftruncate(fd, size)
+        if state is not None:
             state.iatt = iatt
-            return iatt
-        finally:
-            self._release_hold(state)
+        return iatt
 
     async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
-        state = self._state(fd)
-        if state is None:
-            return await self.child.fallocate(fd, mode, offset, length)
-        await self._exclusive(state)
-        try:
-            return await self.child.fallocate(fd, mode, offset, length)
-        finally:
-            self._release_hold(state)
+        return await self._outside_sessions(
+            fd, lambda: self.child.fallocate(fd, mode, offset, length)
+        )
 
     async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        state = self._state(fd)
-        if state is None:
-            return await self.child.discard(fd, offset, length)
-        await self._exclusive(state)
-        try:
-            return await self.child.discard(fd, offset, length)
-        finally:
-            self._release_hold(state)
+        return await self._outside_sessions(
+            fd, lambda: self.child.discard(fd, offset, length)
+        )
 
     async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        state = self._state(fd)
-        if state is None:
-            return await self.child.zerofill(fd, offset, length)
-        await self._exclusive(state)
-        try:
-            return await self.child.zerofill(fd, offset, length)
-        finally:
-            self._release_hold(state)
+        return await self._outside_sessions(
+            fd, lambda: self.child.zerofill(fd, offset, length)
+        )
 
     async def seek(self, fd: Fd, offset: int, what: int) -> int:
         state = self._state(fd)
