@@ -193,7 +193,9 @@ class RpcConnection:
         # Caller buffers for READ payloads, by xid, and the xid whose reply
         # is being received into its buffer right now.
         self._sinks: dict[int, memoryview] = {}
-        self._diverted_xid: int | None = None
+        # The xid and decoded results of the reply being received into its
+        # caller's buffer right now.
+        self._diverted: tuple[int, Any] | None = None
         self._reader = RecordReader(max_record_size)
         self._eof = False
         self._error: RemoteProtocolError | None = None
@@ -275,7 +277,7 @@ class RpcConnection:
         goes on into scratch space.
         """
         self._sinks.pop(xid, None)
-        if xid == self._diverted_xid:
+        if self._diverted is not None and self._diverted[0] == xid:
             self._reader.redirect()
         if self._pending.pop(xid, None) is not None:
             self._abandoned.add(xid)
@@ -373,7 +375,7 @@ class RpcConnection:
                 return
             procedure = self._pending[xid]
             try:
-                _, end = xdr.decode_prefix(
+                result, end = xdr.decode_prefix(
                     procedure.result, view[PLAIN_REPLY_HEADER_SIZE:]
                 )
             except XdrError:
@@ -384,18 +386,18 @@ class RpcConnection:
             return
         del self._sinks[xid]
         self._reader.divert(header_size, sink[:payload_size])
-        self._diverted_xid = xid
+        self._diverted = (xid, result)
 
     def _process_diverted(self, record: DivertedRecord) -> Event | None:
-        xid = decode_plain_reply_header(memoryview(record.header))
-        self._diverted_xid = None
-        assert xid is not None  # checked when the record was diverted
+        assert self._diverted is not None
+        xid, result = self._diverted
+        self._diverted = None
         procedure = self._pending.pop(xid, None)
         if procedure is None:
             self._abandoned.discard(xid)  # its caller gave up meanwhile
             return None
-        header = memoryview(record.header)[PLAIN_REPLY_HEADER_SIZE:]
-        return _decode_results(xid, procedure, header, record.payload)
+        # Its results were decoded when it was diverted (_divert).
+        return Reply(xid, procedure, result, payload=record.payload)
 
     def _process_record(
         self, record: bytes | memoryview | DivertedRecord
@@ -447,18 +449,9 @@ class RpcConnection:
 
 
 def _decode_results(
-    xid: int,
-    procedure: Procedure[Any, R],
-    data: memoryview,
-    payload: memoryview | None = None,
+    xid: int, procedure: Procedure[Any, R], data: memoryview
 ) -> Reply[R]:
-    """The reply to ``procedure`` from its result bytes; a READ's payload is
-    what follows them, or ``payload`` when it was received elsewhere."""
     try:
-        if payload is not None:
-            return Reply(
-                xid, procedure, xdr.decode(procedure.result, data), payload=payload
-            )
         if procedure.reply_payload:
             result, end = xdr.decode_prefix(procedure.result, data)
             return Reply(xid, procedure, result, payload=data[end:])

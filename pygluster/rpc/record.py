@@ -94,17 +94,16 @@ def record_mark(length: int) -> bytes:
 class DivertedRecord:
     """A record whose tail was received into the owner's buffer.
 
-    ``header`` is the record's first bytes, ``payload`` the owner's buffer,
-    now holding the rest of the record.
+    ``payload`` is the owner's buffer, now holding the rest of the record;
+    the owner decoded the record's first bytes when it diverted it.
     """
 
-    header: bytes
     payload: memoryview
 
 
 @dataclasses.dataclass(slots=True)
 class _Diversion:
-    header: bytes
+    header_size: int
     sink: memoryview
     filled: int
 
@@ -137,7 +136,7 @@ class RecordReader:
         """Bytes received but not yet returned as part of a record."""
         diverted = 0
         if self._diversion is not None:
-            diverted = len(self._diversion.header) + self._diversion.filled
+            diverted = self._diversion.header_size + self._diversion.filled
         return self._end - self._start + self._partial_size + diverted
 
     def receive_buffer(self) -> memoryview:
@@ -191,13 +190,12 @@ class RecordReader:
         assert have >= 0
         assert len(sink) >= have
         sink[:have] = self._buf[payload_at : self._end]
-        header = bytes(self._buf[start:payload_at])
         # The record's bytes now live in header and sink: drop them here.
         # Views handed out all lie below _start, so this space is free.
         self._end = self._start
         if not self._exported:
             self._start = self._end = 0
-        self._diversion = _Diversion(header, sink, have)
+        self._diversion = _Diversion(header_size, sink, have)
 
     def redirect(self) -> None:
         """Stop writing into the diverted record's buffer: the rest of it goes
@@ -269,7 +267,7 @@ class RecordReader:
             if diversion.filled < len(diversion.sink):
                 return None
             self._diversion = None
-            return DivertedRecord(diversion.header, diversion.sink)
+            return DivertedRecord(diversion.sink)
         buf = self._buf
         start = self._start
         end_of_data = self._end
