@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 import trio
 
+from pygluster.errors import GlusterError
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
-__all__ = ["background_nursery", "run_all"]
+__all__ = ["background_nursery", "one_error", "run_all"]
 
 log = logging.getLogger("pygluster")
 
@@ -76,3 +78,31 @@ async def background_nursery() -> AsyncIterator[trio.Nursery]:
             raise body_error
         finally:
             body_error = None  # break the frame <-> exception reference cycle
+
+
+def one_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The exception to raise instead of ``group`` at the public API.
+
+    pygluster's callers get one exception of the pygluster hierarchy, never
+    a trio group: the first pygluster error in the group (depth first) is
+    returned, and the others are attached to it as notes ("also: ..."),
+    which is how several bricks failing at once is reported. A group
+    holding a cancellation is returned as it is, for trio to handle; one
+    with no pygluster error returns its first leaf (a bug, kept visible).
+    """
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(reversed(exc.exceptions))
+        else:
+            leaves.append(exc)
+    if not leaves or any(isinstance(leaf, trio.Cancelled) for leaf in leaves):
+        return group
+    ours = [leaf for leaf in leaves if isinstance(leaf, GlusterError)]
+    first = ours[0] if ours else leaves[0]
+    for other in leaves:
+        if other is not first:
+            first.add_note(f"also: {type(other).__name__}: {other}")
+    return first

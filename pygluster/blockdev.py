@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import trio
 
 from pygluster import mgmt, volfile
-from pygluster._concurrency import run_all
+from pygluster._concurrency import one_error, run_all
 from pygluster.errors import FopError, URIError
 from pygluster.rpc import fops
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
@@ -33,6 +33,7 @@ from pygluster.rpc.sunrpc import Credentials
 from pygluster.trace import tracing
 from pygluster.uri import GlusterURI
 from pygluster.xlators.base import Loc, iatt_is_dir, iatt_is_reg
+from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
 from pygluster.xlators.graph import open_client_graph
 
 if TYPE_CHECKING:
@@ -451,20 +452,43 @@ async def _open_stack(
     uri: GlusterURI,
     credentials: Credentials | None,
     connect_timeout: float | None,
+    request_timeout: float | None,
     write_behind: bool | None = None,
 ) -> AsyncIterator[ClientGraph]:
-    fetched = await mgmt.fetch_volfile(
-        uri, credentials=credentials, connect_timeout=connect_timeout
-    )
-    graph = volfile.parse(fetched.text)
-    async with open_client_graph(
-        graph,
-        uri.volume,
-        credentials=credentials if credentials is not None else Credentials(),
-        connect_timeout=connect_timeout,
-        write_behind=write_behind,
-    ) as stack:
-        yield stack
+    """The started translator stack of ``uri``'s volume.
+
+    Failures of the stack's own tasks come out as one pygluster exception
+    (:func:`~pygluster._concurrency.one_error`), never a trio group; what
+    the body raises passes through untouched.
+    """
+    body_error: BaseException | None = None
+    try:
+        fetched = await mgmt.fetch_volfile(
+            uri, credentials=credentials, connect_timeout=connect_timeout
+        )
+        graph = volfile.parse(fetched.text)
+        async with open_client_graph(
+            graph,
+            uri.volume,
+            credentials=credentials if credentials is not None else Credentials(),
+            connect_timeout=connect_timeout,
+            request_timeout=request_timeout,
+            write_behind=write_behind,
+        ) as stack:
+            try:
+                yield stack
+            except BaseException as exc:
+                body_error = exc
+                raise
+    except BaseExceptionGroup as group:
+        if group is body_error:
+            raise
+        error = one_error(group)
+        if error is group:
+            raise
+        raise error from None
+    finally:
+        body_error = None
 
 
 @asynccontextmanager
@@ -474,6 +498,7 @@ async def open_async(
     *,
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,  # noqa: ASYNC109 - per request, not a deadline for this call
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     trace: Tracer | logging.Logger | None = None,
@@ -486,6 +511,12 @@ async def open_async(
         mode: "r" read-only, "r+" read-write.
         credentials: identity for the bricks; default the caller's.
         connect_timeout: seconds per connection attempt.
+        timeout: seconds any one request to a brick may wait for its reply
+            (default 120) before it fails with ``ETIMEDOUT``; None leaves
+            only the volfile's ``frame-timeout`` (gluster's 1800 s). ZEROFILL,
+            FALLOCATE and DISCARD, whose work grows with their range, have
+            frame-timeout alone. A brick that goes silent altogether is
+            dropped after its ``ping-timeout`` (42 s) whatever this says.
         chunk_size: bytes per READ/WRITE call when splitting requests.
         max_in_flight: chunks in flight at once.
         trace: a trace sink (or a logger) receiving one event per RPC of
@@ -513,7 +544,7 @@ async def open_async(
         raise ValueError(f"mode must be 'r' or 'r+', not {mode!r}")
     with tracing(trace):
         async with _open_stack(
-            parsed, credentials, connect_timeout, write_behind
+            parsed, credentials, connect_timeout, timeout, write_behind
         ) as stack:
             loc, iatt = await resolve(stack.top, parsed.image_path)
             if not iatt_is_reg(iatt):
@@ -545,6 +576,7 @@ async def create_async(
     parents: bool = False,
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,  # noqa: ASYNC109 - per request, not a deadline for this call
 ) -> None:
     """Create an image of ``size`` bytes (zeros), like ``qemu-img create -f raw``.
 
@@ -570,7 +602,7 @@ async def create_async(
         raise ValueError(
             f"preallocation must be off, falloc or full, not {preallocation!r}"
         )
-    async with _open_stack(parsed, credentials, connect_timeout) as stack:
+    async with _open_stack(parsed, credentials, connect_timeout, timeout) as stack:
         top = stack.top
         parent_path, _, name = parsed.image_path.rpartition("/")
         parent = await _ensure_folder(top, parent_path or "/", parents)
@@ -609,6 +641,7 @@ async def remove_async(
     *,
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,  # noqa: ASYNC109 - per request, not a deadline for this call
 ) -> None:
     """Delete an image (UNLINK; DHT also removes a linkto it left behind).
 
@@ -618,7 +651,7 @@ async def remove_async(
     parsed = _as_uri(uri)
     if parsed.path is None:
         raise URIError(str(parsed), "names a volume, not an image inside it")
-    async with _open_stack(parsed, credentials, connect_timeout) as stack:
+    async with _open_stack(parsed, credentials, connect_timeout, timeout) as stack:
         loc, iatt = await resolve(stack.top, parsed.image_path)
         if iatt_is_dir(iatt):
             raise FopError("UNLINK", loc.path, stack.top.name, errno.EISDIR)

@@ -17,6 +17,7 @@ import errno
 import functools
 import json
 import logging
+import math
 import os
 import stat
 import sys
@@ -35,7 +36,7 @@ from pygluster.iolang import IoScriptError
 from pygluster.progress import open_progress
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
 from pygluster.uri import GlusterURI
-from pygluster.xlators.client import ClientXlator
+from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT, ClientXlator
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -241,11 +242,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
-        default=mgmt.DEFAULT_CALL_TIMEOUT,
+        type=_seconds,
+        default=None,
         metavar="SECONDS",
-        help="give up waiting for any one reply after this long (default "
-        "%(default)s; volfile only for now)",
+        help="give up waiting for any one reply after this long: from glusterd "
+        f"(default {mgmt.DEFAULT_CALL_TIMEOUT:g}) and from a brick (default "
+        f"{DEFAULT_REQUEST_TIMEOUT:g}; a brick that goes silent altogether is "
+        "dropped sooner, after the volume's ping-timeout, 42 s by default)",
     )
     parser.add_argument(
         "--write-behind",
@@ -435,7 +438,7 @@ def _write_behind(args: argparse.Namespace) -> bool | None:
 async def _run_volfile(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri, require_image=False)
     fetched = await mgmt.fetch_volfile(
-        uri, connect_timeout=args.connect_timeout, call_timeout=args.timeout
+        uri, connect_timeout=args.connect_timeout, call_timeout=_mgmt_timeout(args)
     )
     if not (args.graph or args.json):
         sys.stdout.buffer.write(fetched.text.encode("utf-8", "surrogateescape"))
@@ -452,7 +455,9 @@ async def _run_volfile(args: argparse.Namespace) -> int:
         print(volfile.format_tree(graph, annotate=lambda x: actions.get(x.name, "?")))
         return 0
     ports = await mgmt.brick_ports(
-        graph.bricks(), connect_timeout=args.connect_timeout, call_timeout=args.timeout
+        graph.bricks(),
+        connect_timeout=args.connect_timeout,
+        call_timeout=_mgmt_timeout(args),
     )
     document: dict[str, Any] = {
         "volume": fetched.volume,
@@ -519,9 +524,7 @@ def _human_bytes(value: int) -> str:
 
 async def _run_info(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri)
-    async with blockdev.open_async(
-        uri, "r", connect_timeout=args.connect_timeout
-    ) as device:
+    async with blockdev.open_async(uri, "r", **_brick_timeouts(args)) as device:
         st = await device.stat()
         bricks = device.bricks()
         volume_type = _volume_type(device.graph)
@@ -577,7 +580,7 @@ async def _run_create(args: argparse.Namespace) -> int:
         preallocation=args.preallocation,
         exist_ok=args.exist_ok,
         parents=args.parents,
-        connect_timeout=args.connect_timeout,
+        **_brick_timeouts(args),
     )
     print(
         f"created {uri}: {args.size} bytes ({_human_bytes(args.size)}), "
@@ -588,7 +591,7 @@ async def _run_create(args: argparse.Namespace) -> int:
 
 async def _run_rm(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri)
-    await blockdev.remove_async(uri, connect_timeout=args.connect_timeout)
+    await blockdev.remove_async(uri, **_brick_timeouts(args))
     return 0
 
 
@@ -613,9 +616,7 @@ def _qemu_map_json(extents: Sequence[blockdev.Extent]) -> str:
 
 async def _run_map(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri)
-    async with blockdev.open_async(
-        uri, "r", connect_timeout=args.connect_timeout
-    ) as device:
+    async with blockdev.open_async(uri, "r", **_brick_timeouts(args)) as device:
         extents = await device.extents()
     if args.json:
         sys.stdout.write(_qemu_map_json(extents))
@@ -722,15 +723,13 @@ async def _run_io(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri)
     commands: list[iolang.Command] = args.commands
     if args.create is not None:
-        await blockdev.create_async(
-            uri, args.create, connect_timeout=args.connect_timeout
-        )
+        await blockdev.create_async(uri, args.create, **_brick_timeouts(args))
     mode: blockdev.Mode = "r+" if iolang.needs_write(commands) else "r"
     failed = False
     async with blockdev.open_async(
         uri,
         mode,
-        connect_timeout=args.connect_timeout,
+        **_brick_timeouts(args),
         write_behind=_write_behind(args),
     ) as device:
         for command in commands:
@@ -994,15 +993,13 @@ def _open_local(name: str, *, write: bool) -> tuple[int, bool]:
 
 
 async def _same_image(
-    source: blockdev.AsyncBlockDevice, uri: GlusterURI, connect_timeout: float
+    source: blockdev.AsyncBlockDevice, uri: GlusterURI, limits: dict[str, Any]
 ) -> bool:
     """True if ``uri`` is the image ``source`` has open (same volume and gfid)."""
     if source.uri.volume != uri.volume:
         return False
     try:
-        async with blockdev.open_async(
-            uri, "r", connect_timeout=connect_timeout
-        ) as other:
+        async with blockdev.open_async(uri, "r", **limits) as other:
             return other.gfid == source.gfid
     except FopError as exc:
         if exc.errno == errno.ENOENT:
@@ -1049,12 +1046,12 @@ async def _run_cp(args: argparse.Namespace) -> int:
         )
     src_uri = GlusterURI.parse(args.src) if src_is_uri else None
     dst_uri = GlusterURI.parse(args.dst) if dst_is_uri else None
-    timeout = args.connect_timeout
+    limits = _brick_timeouts(args)
     async with AsyncExitStack() as stack:
         source: _GlusterSource | _LocalSource
         if src_uri is not None:
             device = await stack.enter_async_context(
-                blockdev.open_async(src_uri, "r", connect_timeout=timeout)
+                blockdev.open_async(src_uri, "r", **limits)
             )
             source = _GlusterSource(device, await device.size())
         else:
@@ -1066,17 +1063,17 @@ async def _run_cp(args: argparse.Namespace) -> int:
         destination: _GlusterDestination | _LocalDestination
         if dst_uri is not None:
             if isinstance(source, _GlusterSource) and await _same_image(
-                source.device, dst_uri, timeout
+                source.device, dst_uri, limits
             ):
                 raise _UsageError(f"cp: {args.src} and {args.dst} are the same image")
             await blockdev.create_async(
-                dst_uri, source.size or 0, exist_ok=True, connect_timeout=timeout
+                dst_uri, source.size or 0, exist_ok=True, **limits
             )
             target = await stack.enter_async_context(
                 blockdev.open_async(
                     dst_uri,
                     "r+",
-                    connect_timeout=timeout,
+                    **limits,
                     write_behind=_write_behind(args),
                 )
             )
@@ -1101,6 +1098,32 @@ async def _run_cp(args: argparse.Namespace) -> int:
 
 
 # --- main ------------------------------------------------------------------------
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a finite, positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive number of seconds"
+        )
+    return value
+
+
+def _mgmt_timeout(args: argparse.Namespace) -> float:
+    timeout: float = mgmt.DEFAULT_CALL_TIMEOUT if args.timeout is None else args.timeout
+    return timeout
+
+
+def _brick_timeouts(args: argparse.Namespace) -> dict[str, Any]:
+    """The connect and per-request limits for opening images (--timeout)."""
+    return {
+        "connect_timeout": args.connect_timeout,
+        "timeout": DEFAULT_REQUEST_TIMEOUT if args.timeout is None else args.timeout,
+    }
 
 
 def _leaf(exc: BaseException) -> BaseException:

@@ -227,17 +227,28 @@ class FopError(GlusterError, OSError):
         fop: the procedure name, e.g. ``"WRITE"``.
         target: what it was applied to (path or gfid text).
         brick: the brick that answered, ``host:/path``.
+        detail: what the client adds (a timeout's length), or "".
     """
 
-    def __init__(self, fop: str, target: str, brick: str, errno_value: int) -> None:
+    def __init__(
+        self,
+        fop: str,
+        target: str,
+        brick: str,
+        errno_value: int,
+        detail: str = "",
+    ) -> None:
         text = _errno_text(errno_value)
         message = (
             f"{fop} on {target} at brick {brick} failed: [Errno {errno_value}] {text}"
         )
+        if detail:
+            message += f" ({detail})"
         OSError.__init__(self, errno_value, message)
         self.fop = fop
         self.target = target
         self.brick = brick
+        self.detail = detail
 
     def __str__(self) -> str:
         return str(self.strerror)

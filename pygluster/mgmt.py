@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from pygluster.errors import GlusterError, MgmtError, ServersExhausted, TransportError
+from pygluster.errors import (
+    GlusterError,
+    MgmtError,
+    RemoteProtocolError,
+    ServersExhausted,
+    TransportError,
+)
 from pygluster.rpc import glusterd
 from pygluster.rpc.client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -175,6 +181,13 @@ async def port_by_brick(
             glusterd.PORTBYBRICK, glusterd.PmapPortByBrickReq(brick=brick_path)
         )
     # Portmap failure is op_ret -1 with op_errno 0 (gluster-protocol.md §12).
+    if reply.op_ret >= 0 and reply.port > 65535:
+        # pmap_port_by_brick_rsp.port is an int; a TCP port is 16 bits, and
+        # truncating it would connect somewhere else entirely.
+        raise RemoteProtocolError(
+            f"PORTBYBRICK on {address} for brick {host}:{brick_path}: glusterd "
+            f"answered port {reply.port}, which is not a TCP port (1-65535)"
+        )
     if reply.op_ret < 0 or reply.port <= 0:
         raise MgmtError(
             "PORTBYBRICK",

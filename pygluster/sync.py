@@ -4,8 +4,9 @@
 thread), enters :func:`~pygluster.blockdev.open_async` inside it and returns a
 :class:`BlockDevice` whose methods forward to the async device through
 ``trio.from_thread``. No logic is duplicated: every method is the async one.
-A ``timeout`` (seconds) bounds each call, since sync callers have no cancel
-scopes; it raises :class:`~pygluster.errors.RpcTimeout`.
+``timeout`` bounds each request to a brick, as in the async API; a
+``call_timeout`` (seconds) bounds each whole method call too, since sync
+callers have no cancel scopes; it raises :class:`~pygluster.errors.RpcTimeout`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pygluster.blockdev import (
     remove_async,
 )
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
+from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -233,7 +235,8 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
     uri: GlusterURI | str,
     mode: Mode = "r",
     *,
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    call_timeout: float | None = None,
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -243,7 +246,12 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
     """Open an existing image (blocking API); see :func:`pygluster.open_async`.
 
     Args:
-        timeout: seconds each later call may take (None = no limit).
+        timeout: seconds any one request to a brick may wait for its reply
+            (None: the volfile's frame-timeout only); see
+            :func:`pygluster.open_async`.
+        call_timeout: seconds each later method call may take in all,
+            however many requests it makes (None = no limit); raises
+            :class:`~pygluster.errors.RpcTimeout`.
         write_behind: acknowledge writes before the bricks have them (None:
             as the volfile says); see :func:`pygluster.open_async`.
 
@@ -259,6 +267,7 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
                 mode,
                 credentials=credentials,
                 connect_timeout=connect_timeout,
+                timeout=timeout,
                 chunk_size=chunk_size,
                 max_in_flight=max_in_flight,
                 write_behind=write_behind,
@@ -267,7 +276,7 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
     except BaseException:
         portal.close()
         raise
-    return BlockDevice(portal, device, timeout)
+    return BlockDevice(portal, device, call_timeout)
 
 
 def create(
@@ -279,7 +288,8 @@ def create(
     parents: bool = False,
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    call_timeout: float | None = None,
 ) -> None:
     """Create an image (blocking API); see :func:`pygluster.create_async`."""
     portal = Portal()
@@ -294,7 +304,8 @@ def create(
             parents,
             credentials,
             connect_timeout,
-            timeout=timeout,
+            timeout,
+            timeout=call_timeout,
             what=f"create {uri}",
         )
     finally:
@@ -309,6 +320,7 @@ async def _create(
     parents: bool,
     credentials: Credentials | None,
     connect_timeout: float | None,
+    timeout: float | None,  # noqa: ASYNC109 - per request, passed on
 ) -> None:
     await create_async(
         uri,
@@ -318,6 +330,7 @@ async def _create(
         parents=parents,
         credentials=credentials,
         connect_timeout=connect_timeout,
+        timeout=timeout,
     )
 
 
@@ -326,7 +339,8 @@ def remove(
     *,
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+    call_timeout: float | None = None,
 ) -> None:
     """Delete an image (blocking API); see :func:`pygluster.blockdev.remove_async`."""
     portal = Portal()
@@ -337,7 +351,8 @@ def remove(
             uri,
             credentials,
             connect_timeout,
-            timeout=timeout,
+            timeout,
+            timeout=call_timeout,
             what=f"remove {uri}",
         )
     finally:
@@ -348,5 +363,8 @@ async def _remove(
     uri: GlusterURI | str,
     credentials: Credentials | None,
     connect_timeout: float | None,
+    timeout: float | None,  # noqa: ASYNC109 - per request, passed on
 ) -> None:
-    await remove_async(uri, credentials=credentials, connect_timeout=connect_timeout)
+    await remove_async(
+        uri, credentials=credentials, connect_timeout=connect_timeout, timeout=timeout
+    )

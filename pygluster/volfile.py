@@ -40,6 +40,7 @@ from enum import StrEnum
 from pygluster.errors import VolfileError
 
 __all__ = [
+    "MAX_XLATORS",
     "Brick",
     "Graph",
     "Xlator",
@@ -47,6 +48,12 @@ __all__ = [
     "format_volfile",
     "parse",
 ]
+
+
+#: The most volumes :func:`parse` accepts. glusterd writes about 1.3 per
+#: brick plus a dozen (a 1000-brick volume: ~1400); far beyond that is an
+#: attack on the client's memory, refused before the graph is built.
+MAX_XLATORS = 100_000
 
 
 class _Options(Mapping[str, str]):
@@ -136,6 +143,10 @@ class Brick:
             to the socket transport).
         address_family: ``transport.address-family``; ``"inet"`` when absent
             (glusterd's default, which volgen always writes out).
+        ping_timeout: ``ping-timeout`` in seconds, None when absent (then
+            gluster's 42); 0 turns pinging off.
+        frame_timeout: ``frame-timeout`` in seconds, None when absent (then
+            gluster's 1800).
     """
 
     xlator: str
@@ -144,6 +155,8 @@ class Brick:
     port: int | None = None
     transport: str = "tcp"
     address_family: str = "inet"
+    ping_timeout: float | None = None
+    frame_timeout: float | None = None
 
     def __str__(self) -> str:
         """The brick as the gluster CLI writes it: ``host:/path``."""
@@ -281,6 +294,37 @@ def _brick(xl: Xlator) -> Brick:
         port=port,
         transport=options.get("transport-type", "tcp"),
         address_family=options.get("transport.address-family", "inet"),
+        ping_timeout=_time_option(xl, "ping-timeout", 0, _MAX_PING_TIMEOUT),
+        frame_timeout=_time_option(xl, "frame-timeout", 1, _MAX_FRAME_TIMEOUT),
+    )
+
+
+# client.c options[]: ping-timeout is a TIME in 0..1013 s, frame-timeout in
+# 0..86400 s (we refuse 0 there: it would fail every call at once).
+_MAX_PING_TIMEOUT = 1013
+_MAX_FRAME_TIMEOUT = 86400
+# gf_string2time: a whole number of seconds, optionally with a unit.
+_TIME = re.compile(r"([0-9]{1,9})\s*(s|sec|m|min|h|hr|d|days)?")
+_TIME_UNITS = {
+    None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600,
+    "d": 86400, "days": 86400,
+}  # fmt: skip
+
+
+def _time_option(xl: Xlator, key: str, low: int, high: int) -> float | None:
+    """A protocol/client TIME option in seconds, checked against its range."""
+    text = xl.options.get(key)
+    if text is None:
+        return None
+    match = _TIME.fullmatch(text.strip())
+    if match is not None:
+        seconds = int(match.group(1)) * _TIME_UNITS[match.group(2)]
+        if low <= seconds <= high:
+            return float(seconds)
+    raise VolfileError(
+        f"protocol/client volume {xl.name!r}: {key} {text!r} is not a time "
+        f"in seconds from {low} to {high}",
+        xl.lineno or None,
     )
 
 
@@ -445,6 +489,12 @@ class _Parser:
         if self._peek().kind is _Kind.EOF:
             raise VolfileError("empty volfile: expected 'volume'", self._peek().lineno)
         while self._peek().kind is not _Kind.EOF:
+            if len(self._xlators) == MAX_XLATORS:
+                raise VolfileError(
+                    f"more than {MAX_XLATORS} volumes; no gluster volume has "
+                    "a graph this large",
+                    self._peek().lineno,
+                )
             self._volume()
         return Graph(tuple(self._xlators.values()))
 
@@ -736,26 +786,37 @@ def format_tree(
     """
     lines: list[str] = []
     expanded: set[str] = set()
-    # (xlator, prefix for its own line, prefix for its children's lines)
-    stack: list[tuple[Xlator, str, str]] = [(graph.top, "", "")]
+    # (xlator, depth, prefix for its own line, prefix for its children's)
+    stack: list[tuple[Xlator, int, str, str]] = [(graph.top, 0, "", "")]
     while stack:
-        xl, prefix, child_prefix = stack.pop()
+        xl, depth, prefix, child_prefix = stack.pop()
         if xl.name in expanded:
             lines.append(f"{prefix}{xl.name} ({xl.type}) (see above)")
             continue
         expanded.add(xl.name)
         lines.append(prefix + _tree_label(xl, annotate))
         last = len(xl.subvolumes) - 1
+        if depth + 1 >= _TREE_MAX_INDENT:
+            # Deeper levels are not indented further, so that the output
+            # stays linear in the graph's size; each line says its depth.
+            child_prefix = f"{_TREE_DEEP_INDENT}[depth {depth + 1}] "
         for index in range(last, -1, -1):
-            if index == last:
+            if depth + 1 >= _TREE_MAX_INDENT:
+                entry = (child_prefix, child_prefix)
+            elif index == last:
                 entry = (child_prefix + "└─ ", child_prefix + "   ")
             else:
                 entry = (child_prefix + "├─ ", child_prefix + "│  ")
-            stack.append((xl.subvolumes[index], *entry))
+            stack.append((xl.subvolumes[index], depth + 1, *entry))
     if annotate is not None:
         lines.append("")
         lines.extend(_tree_summary(graph, annotate))
     return "\n".join(lines) + "\n"
+
+
+# Levels drawn with indentation; real graphs are under 15 deep.
+_TREE_MAX_INDENT = 32
+_TREE_DEEP_INDENT = "   " * _TREE_MAX_INDENT
 
 
 # Headings of the summary for the words pygluster's CLI annotates with.

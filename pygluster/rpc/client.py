@@ -144,11 +144,12 @@ class _Waiter:
     reader reschedules it directly: no Event, no ParkingLot, one wake-up.
     """
 
-    __slots__ = ("deadline", "error", "procedure", "reply", "task")
+    __slots__ = ("deadline", "error", "procedure", "reply", "task", "timeout")
 
-    def __init__(self, procedure: Procedure[Any, Any], deadline: float) -> None:
+    def __init__(self, procedure: Procedure[Any, Any], timeout: float | None) -> None:
         self.procedure = procedure
-        self.deadline = deadline
+        self.timeout = timeout
+        self.deadline = math.inf if timeout is None else trio.current_time() + timeout
         self.task: trio.lowlevel.Task | None = None
         self.reply: Reply[Any] | None = None
         self.error: BaseException | None = None
@@ -190,7 +191,12 @@ class RpcClient:
         # None when not tracing, and then each hook below costs one check.
         self._trace = trace.ConnectionTrace.open(peer, transport, trace_label)
         self.ping_timeout = ping_timeout
-        self._last_receive = trio.current_time()
+        # When the server was last heard from: a whole record arrived, or
+        # (nothing being owed before) the first call of a busy spell went out.
+        # Bytes of a record still arriving do not count (rpc-clnt.c sets
+        # last_received per message): a reply trickling in a byte at a time,
+        # or stalled mid-body, is an unresponsive server.
+        self._last_heard = trio.current_time()
         self._closed = trio.Event()
         self.credentials = credentials
         self.call_timeout = call_timeout
@@ -208,6 +214,8 @@ class RpcClient:
         self._send_lock = trio.Lock()
         self._waiters: dict[int, _Waiter] = {}
         self._closed_error: ConnectionLost | None = None
+        #: When the connection was lost (trio time), None while it is open.
+        self.closed_at: float | None = None
         send, receive = trio.open_memory_channel[ServerCall](_SERVER_CALL_BACKLOG)
         self._server_call_sender = send
         self._dropped_server_calls = 0
@@ -231,8 +239,8 @@ class RpcClient:
         """Ping the server while calls are outstanding; drop it when silent.
 
         rpc-clnt-ping.c: only connections with calls in flight are pinged,
-        and a server from which nothing arrived for ``ping-timeout`` seconds
-        is declared dead, failing every pending call (ENOTCONN in gluster),
+        and a server from which no whole record arrived for ``ping-timeout``
+        seconds is declared dead, failing every pending call (ENOTCONN in gluster),
         so that a hung brick (SIGSTOP, a dead host) cannot hang the client.
         """
         ping_in_flight = False
@@ -254,7 +262,7 @@ class RpcClient:
                 await trio.sleep(ping_timeout / 4)
                 if not self._waiters:
                     continue
-                silent = trio.current_time() - self._last_receive
+                silent = trio.current_time() - self._last_heard
                 if silent >= ping_timeout:
                     log.warning(
                         "%s has not responded in the last %g seconds, disconnecting",
@@ -296,7 +304,8 @@ class RpcClient:
                 del self._waiters[xid]
                 self._conn.abandon(xid)
                 waiter.error = RpcTimeout(
-                    f"{waiter.procedure} to {self.peer}: no reply within {timeout:g} s"
+                    f"{waiter.procedure} to {self.peer}: no reply within "
+                    f"{waiter.timeout:g} s"
                 )
                 waiter.finish()
 
@@ -334,6 +343,7 @@ class RpcClient:
         cred: OpaqueAuth | None = None,
         payload: BytesLike = b"",
         into: memoryview | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the reply deadline, swept
     ) -> Reply[R]:
         """Like :meth:`call`, but return the whole :class:`Reply` (READ payload).
 
@@ -341,6 +351,8 @@ class RpcClient:
         (a large READ arriving in pieces); ``reply.payload`` is then a view
         of it, which the caller can tell by ``payload.obj is into.obj``.
         It is not written after this call returns or raises.
+        ``timeout``: this call's reply deadline in seconds, instead of
+        :attr:`call_timeout` (None: that one).
         """
         if self._closed_error is not None:
             raise ConnectionLost(
@@ -348,11 +360,9 @@ class RpcClient:
             ) from self._closed_error
         # A caller already cancelled must not put a call on the wire.
         await trio.lowlevel.checkpoint_if_cancelled()
-        timeout = self.call_timeout
-        waiter = _Waiter(
-            procedure,
-            math.inf if timeout is None else trio.current_time() + timeout,
-        )
+        if timeout is None:
+            timeout = self.call_timeout
+        waiter = _Waiter(procedure, timeout)
         credential = cred if cred is not None else self.credentials.auth_v2()
         if self._sock is not None and not self._send_lock.locked():
             xid = await self._send_on_socket(
@@ -400,6 +410,9 @@ class RpcClient:
         xid, buffers = self._conn.send_call(
             procedure, args, cred=credential, payload=payload, sink=into
         )
+        if not self._waiters:
+            # Nothing was owed while idle: silence starts counting now.
+            self._last_heard = trio.current_time()
         self._waiters[xid] = waiter
         if self._trace is not None:
             self._trace.call_sent(xid, procedure, args, credential, buffers)
@@ -557,7 +570,6 @@ class RpcClient:
                 view.release()  # the buffer must not stay exported
             # A full buffer means more may be waiting: read on first.
             ready = count == size
-            self._last_receive = trio.current_time()
             conn.received(count)
             if self._dispatch():
                 return
@@ -568,7 +580,6 @@ class RpcClient:
         assert self._stream is not None
         while True:
             data = await self._stream.receive_some(_RECEIVE_SIZE)
-            self._last_receive = trio.current_time()
             if self._trace is not None:
                 self._trace.received(data)
             self._conn.receive_data(data)
@@ -582,6 +593,7 @@ class RpcClient:
             event = conn.next_event()
             if event is NEED_DATA:
                 return False
+            self._last_heard = trio.current_time()
             if isinstance(event, Reply):
                 if self._trace is not None:
                     self._trace.reply(event)
@@ -620,6 +632,7 @@ class RpcClient:
     def _fail_all(self, error: ConnectionLost) -> None:
         if self._closed_error is None:
             self._closed_error = error
+            self.closed_at = trio.current_time()
             if self._trace is not None:
                 self._trace.closed(str(error))
         for xid, waiter in self._waiters.items():

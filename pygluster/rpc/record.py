@@ -35,8 +35,15 @@ nothing of the next record lands there. :meth:`redirect` swaps in a
 scratch buffer when the caller gives up, so that a cancelled caller's
 buffer is never written after it returned.
 
-Errors: a record whose fragments add up to more than ``max_record_size``, or a
-zero-length non-final fragment stream that never ends, raises
+Bounds: memory follows the bytes that actually arrived, not what a mark
+claims: a fragment up to :data:`PRESIZE_LIMIT` is given its buffer at once,
+a larger one grows by at most doubling what is here. A record may have at
+most :data:`MAX_FRAGMENTS` fragments (empty ones count) and
+``max_record_size`` bytes; the fragments of a multi-fragment record are
+joined as they arrive, so a flood of tiny ones costs their bytes only.
+
+Errors: a record whose fragments add up to more than ``max_record_size``, or
+that has more than :data:`MAX_FRAGMENTS` fragments, raises
 :class:`~pygluster.errors.RemoteProtocolError`; the reader is then poisoned
 (every further call raises the same error), as the stream can no longer be
 trusted. At end of stream, :meth:`check_eof` says whether a record was cut off.
@@ -52,7 +59,9 @@ from pygluster.errors import LocalProtocolError, RemoteProtocolError
 __all__ = [
     "DEFAULT_MAX_RECORD_SIZE",
     "LAST_FRAGMENT",
+    "MAX_FRAGMENTS",
     "MAX_FRAGMENT_SIZE",
+    "PRESIZE_LIMIT",
     "DivertedRecord",
     "RecordReader",
     "record_mark",
@@ -68,6 +77,14 @@ MAX_FRAGMENT_SIZE = 0x7FFF_FFFF
 DEFAULT_MAX_RECORD_SIZE = 256 * 1024 * 1024
 
 _MARK = struct.Struct(">I")
+#: A record split into more fragments than this is refused. gluster sends
+#: every record as one fragment; the RFC allows more, not a flood of them
+#: (each empty fragment would otherwise cost a loop turn and no bytes).
+MAX_FRAGMENTS = 1024
+#: Fragments up to this size get their whole buffer when their mark arrives;
+#: larger ones grow with the bytes that actually come (see _grow_for).
+#: Above the largest READ reply pygluster asks for by default (1 MiB chunks).
+PRESIZE_LIMIT = 4 * 1024 * 1024 + 64 * 1024
 #: Receive buffer size, and the least free space offered to a receive.
 _BUFFER_SIZE = 256 * 1024
 _MIN_RECEIVE = 16 * 1024
@@ -125,9 +142,10 @@ class RecordReader:
         # Size for new buffers: the last record handed out as a view, plus
         # room to start the next (see _make_room).
         self._large_hint = 0
-        # Fragments of the record being assembled, when it has more than one.
-        self._fragments: list[bytes] = []
-        self._partial_size = 0
+        # The fragments so far of a record sent in several, joined, and how
+        # many there were (module notes, "Bounds").
+        self._partial = bytearray()
+        self._fragment_count = 0
         self._error: RemoteProtocolError | None = None
         self._diversion: _Diversion | None = None
 
@@ -137,7 +155,7 @@ class RecordReader:
         diverted = 0
         if self._diversion is not None:
             diverted = self._diversion.header_size + self._diversion.filled
-        return self._end - self._start + self._partial_size + diverted
+        return self._end - self._start + len(self._partial) + diverted
 
     def receive_buffer(self) -> memoryview:
         """A writable view to receive into; report the count with :meth:`received`.
@@ -166,7 +184,7 @@ class RecordReader:
         """The single-fragment record now arriving, if it is not complete yet:
         its length and a view of its bytes so far (release it before calling
         anything else here). None when there is no such record."""
-        if self._diversion is not None or self._fragments or self._error:
+        if self._diversion is not None or self._fragment_count or self._error:
             return None
         start, end = self._start, self._end
         if end - start < 4:
@@ -237,6 +255,20 @@ class RecordReader:
         self._buf, self._start, self._end = fresh, 0, tail
         self._exported = False
 
+    def _grow_for(self, missing: int, have: int) -> None:
+        """Make room for more of a fragment whose mark says ``missing`` more
+        bytes follow, ``have`` (mark included) being here already.
+
+        A fragment up to ``PRESIZE_LIMIT`` is given its whole size at once,
+        so that a READ reply arrives in one place (module notes). Beyond
+        that the peer's claim alone buys nothing: the buffer at most doubles
+        what has actually arrived, so memory follows the bytes received
+        (and copying stays linear in them).
+        """
+        want = min(missing, max(PRESIZE_LIMIT, have))
+        if len(self._buf) - self._end < want:
+            self._make_room(want)
+
     def _take_spare(self, size: int) -> bytearray | None:
         spare = self._spare
         if spare is None or len(spare) < size:
@@ -275,39 +307,42 @@ class RecordReader:
             (mark,) = _MARK.unpack_from(buf, start)
             length = mark & MAX_FRAGMENT_SIZE
             last = bool(mark & LAST_FRAGMENT)
-            total = self._partial_size + length
+            total = len(self._partial) + length
             if total > self.max_record_size:
                 self._error = RemoteProtocolError(
                     f"peer sent a record of at least {total} bytes, more than "
                     f"the {self.max_record_size}-byte limit (corrupt record mark?)"
                 )
                 raise self._error
+            if self._fragment_count >= MAX_FRAGMENTS:
+                self._error = RemoteProtocolError(
+                    f"peer split a record into more than {MAX_FRAGMENTS} "
+                    "fragments (gluster sends one; a fragment flood?)"
+                )
+                raise self._error
             end = start + 4 + length
             if end_of_data < end:
                 self._start = start
                 if end > len(buf):
-                    # Size the buffer for the whole fragment now, so that it
-                    # arrives in one place (module notes).
-                    self._make_room(end - end_of_data)
+                    self._grow_for(end - end_of_data, end_of_data - start)
                 return None
-            if last and not self._fragments and length >= _VIEW_FROM:
+            if last and not self._fragment_count and length >= _VIEW_FROM:
                 self._start = end
                 self._exported = True
                 self._large_hint = 4 + length + _MIN_RECEIVE
                 return memoryview(buf)[start + 4 : end]
-            fragment = bytes(buf[start + 4 : end])
+            if last and not self._fragment_count:
+                self._start = end
+                return bytes(buf[start + 4 : end])
+            self._partial += buf[start + 4 : end]
             start = end
             if last:
                 self._start = start
-                if not self._fragments:
-                    return fragment
-                self._fragments.append(fragment)
-                record = b"".join(self._fragments)
-                self._fragments.clear()
-                self._partial_size = 0
+                record = bytes(self._partial)
+                self._partial.clear()
+                self._fragment_count = 0
                 return record
-            self._fragments.append(fragment)
-            self._partial_size = total
+            self._fragment_count += 1
         self._start = start
         if start == end_of_data and not self._exported:
             self._start = self._end = 0  # all consumed: rewind for free
@@ -321,7 +356,7 @@ class RecordReader:
         """
         if self._error is not None:
             raise self._error
-        if self._end > self._start or self._fragments or self._diversion:
+        if self._end > self._start or self._fragment_count or self._diversion:
             raise RemoteProtocolError(
                 f"connection closed in the middle of a record "
                 f"({self.buffered} bytes of it received)"

@@ -42,6 +42,7 @@ all of them, like AFR's eager lock over one request).
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import struct
@@ -51,6 +52,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
+from pygluster._concurrency import run_all
 from pygluster.errors import FopError, QuorumError, TransportError, UnsupportedVolume
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
@@ -245,9 +247,7 @@ class ReplicateXlator(Xlator):
             except (FopError, TransportError) as exc:
                 results[index] = GlusterFailure(exc)
 
-        async with trio.open_nursery() as nursery:
-            for index in indexes:
-                nursery.start_soon(one, index)
+        await run_all(functools.partial(one, index) for index in indexes)
         return results
 
     # --- changelog ----------------------------------------------------------------

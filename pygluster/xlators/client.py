@@ -33,6 +33,7 @@ from pygluster.errors import (
     FopError,
     GlusterError,
     MgmtError,
+    RemoteProtocolError,
     RpcTimeout,
     TransportError,
 )
@@ -52,7 +53,13 @@ if TYPE_CHECKING:
     from pygluster.rpc.programs import Procedure
     from pygluster.volfile import Brick
 
-__all__ = ["ClientXlator", "setvolume_dict"]
+__all__ = [
+    "DEFAULT_FRAME_TIMEOUT",
+    "DEFAULT_PING_TIMEOUT",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "ClientXlator",
+    "setvolume_dict",
+]
 
 log = logging.getLogger("pygluster.client")
 
@@ -61,6 +68,14 @@ log = logging.getLogger("pygluster.client")
 DEFAULT_FRAME_TIMEOUT = 1800.0
 #: network.ping-timeout's default (rpc-clnt-ping.c); the volfile says more.
 DEFAULT_PING_TIMEOUT = 42.0
+#: Seconds a fop may wait for its reply unless the caller says otherwise
+#: (``open(..., timeout=)``): a brick that answers pings but not the fop is
+#: an error after this, not after frame-timeout's half hour.
+DEFAULT_REQUEST_TIMEOUT = 120.0
+#: Fops whose work grows with the range asked for (a ZEROFILL of a whole
+#: image writes every byte on file systems without fallocate): they are
+#: bounded by frame-timeout alone.
+_LONG_FOPS = frozenset({"ZEROFILL", "FALLOCATE", "DISCARD"})
 #: How long a fop on a lone brick waits for a reconnect before ENOTCONN.
 DEFAULT_RECONNECT_GRACE = 10.0
 #: First and largest delay between reconnect attempts (gluster retries every
@@ -135,6 +150,7 @@ class ClientXlator(Xlator):
         credentials: Credentials,
         nursery: trio.Nursery,
         connect_timeout: float | None,
+        request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
         reconnect_grace: float = DEFAULT_RECONNECT_GRACE,
     ) -> None:
         super().__init__(name, [])
@@ -146,7 +162,19 @@ class ClientXlator(Xlator):
         #: with ENOTCONN. Replicate's children use 0: AFR carries on without
         #: the brick and blames it, which is the right thing there.
         self.reconnect_grace = reconnect_grace
-        self.ping_timeout = float(options.get("ping-timeout", DEFAULT_PING_TIMEOUT))
+        #: gluster's ping-timeout (0: never ping, as in gluster; the request
+        #: timeout still bounds every fop).
+        self.ping_timeout = (
+            DEFAULT_PING_TIMEOUT if brick.ping_timeout is None else brick.ping_timeout
+        )
+        #: gluster's frame-timeout: no reply to any call after this long.
+        self.frame_timeout = (
+            DEFAULT_FRAME_TIMEOUT
+            if brick.frame_timeout is None
+            else brick.frame_timeout
+        )
+        #: Seconds one fop may wait for its reply (None: frame-timeout only).
+        self.request_timeout = request_timeout
         self._nursery = nursery
         self._connect_timeout = connect_timeout
         self._rpc: RpcClient | None = None
@@ -235,7 +263,7 @@ class ClientXlator(Xlator):
                             task_status.started()
                         delay = _RECONNECT_DELAYS[0]
                         await rpc.wait_closed()
-                        self._connected = trio.Event()
+                        self._mark_down()
                         self._lost_at = trio.current_time()
                         reason = rpc.closed_reason
                 except GlusterError as exc:
@@ -244,7 +272,7 @@ class ClientXlator(Xlator):
                         self._first_error = exc
                         task_status.started()
                     reason = exc
-                self._connected = trio.Event()
+                self._mark_down()
                 if self._stopping:
                     return
                 self._reconnects += 1
@@ -266,6 +294,16 @@ class ClientXlator(Xlator):
                 await trio.sleep(delay)
                 delay = min(delay * 2, _RECONNECT_DELAYS[1])
 
+    def _mark_down(self) -> None:
+        """Make ``_connected`` an unset Event again, once per loss.
+
+        Fops that wait for the brick to come back wait on the unset Event;
+        replacing it a second time would strand them on one that is never
+        set (they would sit out the whole reconnect grace).
+        """
+        if self._connected.is_set():
+            self._connected = trio.Event()
+
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[RpcClient]:
         port = self.brick.port
@@ -274,12 +312,14 @@ class ClientXlator(Xlator):
                 self.brick.host, self.brick.path, connect_timeout=self._connect_timeout
             )
         self.port = port
-        frame_timeout = float(self.options.get("frame-timeout", DEFAULT_FRAME_TIMEOUT))
+        call_timeout = self.frame_timeout
+        if self.request_timeout is not None:
+            call_timeout = min(call_timeout, self.request_timeout)
         async with open_rpc_client(
             TcpAddress(self.brick.host, port),
             credentials=self.credentials,
             connect_timeout=self._connect_timeout,
-            call_timeout=frame_timeout,
+            call_timeout=call_timeout,
             ping_timeout=self.ping_timeout or None,
             trace_label=str(self.brick),
         ) as rpc:
@@ -390,19 +430,31 @@ class ClientXlator(Xlator):
             # A brick that went away moments ago (a restart) gets a grace
             # period to come back; one that has been down longer (or never
             # came up) fails at once, so that a dead brick costs nothing.
-            remaining = self._lost_at + self.reconnect_grace - trio.current_time()
+            lost_at = self._lost_at
+            if self._rpc is not None and self._rpc.closed_at is not None:
+                # Lost so recently that the connection task has not seen it.
+                self._mark_down()
+                lost_at = max(lost_at, self._rpc.closed_at)
+            remaining = lost_at + self.reconnect_grace - trio.current_time()
             if remaining > 0:
                 with trio.move_on_after(remaining):
                     await self._connected.wait()
-        if self._rpc is None:
+        rpc = self._rpc
+        if rpc is None:
             raise FopError(procedure.name, target, str(self.brick), errno.ENOTCONN)
+        timeout = self.frame_timeout if procedure.name in _LONG_FOPS else None
         try:
-            reply = await self._rpc.call_reply(
-                procedure, args, cred=cred, payload=payload, into=into
+            reply = await rpc.call_reply(
+                procedure, args, cred=cred, payload=payload, into=into, timeout=timeout
             )
         except RpcTimeout as exc:
             raise FopError(
-                procedure.name, target, str(self.brick), errno.ETIMEDOUT
+                procedure.name,
+                target,
+                str(self.brick),
+                errno.ETIMEDOUT,
+                f"no reply within {timeout or rpc.call_timeout:g} s; "
+                "open(..., timeout=) or --timeout changes the limit",
             ) from exc
         except TransportError as exc:
             # gluster fails calls on a lost connection with ENOTCONN.
@@ -712,11 +764,19 @@ class ClientXlator(Xlator):
             fd.loc.path,
             into=into,
         )
-        # gfx_read_rsp.size is the byte count that follows (§7); a reply
-        # carrying fewer bytes than it claims is a broken brick.
-        if len(payload) < reply.size or reply.size != reply.op_ret:
-            raise FopError("READ", fd.loc.path, str(self.brick), errno.EIO)
-        return payload[: reply.size], reply.stat
+        # glusterfs4-xdr.x gfx_read_rsp: op_ret is the byte count read and
+        # size the count of payload bytes after the results; a brick sends
+        # exactly that many (server4_readv_cbk). Any disagreement, and above
+        # all more bytes than were asked for, is a broken or hostile brick:
+        # passing the surplus on would write past the caller's buffer or over
+        # the next piece of a split read.
+        if not (0 <= reply.op_ret == reply.size == len(payload) <= size):
+            raise RemoteProtocolError(
+                f"READ of {size} bytes at offset {offset} of {fd.loc.path}: "
+                f"brick {self.brick} replied op_ret {reply.op_ret}, size "
+                f"{reply.size} with {len(payload)} payload bytes"
+            )
+        return payload, reply.stat
 
     async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
         reply = await self._fop(

@@ -23,6 +23,7 @@ to the hashed child), rebalance/migration phases (§2.8), and the
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import stat as stat_module
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import trio
 
+from pygluster._concurrency import run_all
 from pygluster.errors import FopError, LayoutHoleError, XdrError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue
@@ -119,9 +121,10 @@ class DistributeXlator(Xlator):
             except FopError as exc:
                 results[index] = exc
 
-        async with trio.open_nursery() as nursery:
-            for index, child in enumerate(self.children):
-                nursery.start_soon(one, index, child)
+        await run_all(
+            functools.partial(one, index, child)
+            for index, child in enumerate(self.children)
+        )
         return results
 
     def _child_index(self, name: str) -> int | None:
@@ -184,9 +187,9 @@ class DistributeXlator(Xlator):
                     nameless, {LAYOUT_XATTR: DictValue.ptr(values[index])}
                 )
 
-            async with trio.open_nursery() as nursery:
-                for index in range(len(self.children)):
-                    nursery.start_soon(write, index)
+            await run_all(
+                functools.partial(write, index) for index in range(len(self.children))
+            )
             return layout
 
     def _heal_lock(self, loc: Loc) -> _HealLock:
@@ -309,9 +312,7 @@ class DistributeXlator(Xlator):
         async def one(index: int) -> None:
             await self.children[index].mkdir(loc, mode, gfid, umask)
 
-        async with trio.open_nursery() as nursery:
-            for index in others:
-                nursery.start_soon(one, index)
+        await run_all(functools.partial(one, index) for index in others)
         self._dirs.add(iatt.ia_gfid)
         if len(self.children) > 1:
             await self._layout_of(loc.with_gfid(iatt.ia_gfid))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pygluster._concurrency import background_nursery, run_all
-from pygluster.errors import GlusterError, UnsupportedVolume
+from pygluster.errors import GlusterError, UnsupportedVolume, VolfileError
 from pygluster.xlators.afr import ReplicateXlator
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.dht import DistributeXlator
@@ -34,8 +34,10 @@ from pygluster.xlators.write_behind import WriteBehindXlator
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    import trio
+
     from pygluster.rpc.sunrpc import Credentials
-    from pygluster.volfile import Graph
+    from pygluster.volfile import Brick, Graph
     from pygluster.volfile import Xlator as VolfileXlator
     from pygluster.xlators.base import Xlator
 
@@ -74,6 +76,9 @@ RUN_TYPES = frozenset(
     {CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE, SHARD_TYPE, WRITE_BEHIND_TYPE}
 )
 _TRUE = ("on", "yes", "true", "enable", "1")
+#: The most translators pygluster stacks on the client (each fop passes
+#: through all of them, as nested calls).
+MAX_STACK_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +148,56 @@ async def _start_all(clients: list[ClientXlator]) -> list[GlusterError]:
     return errors
 
 
+def _make_xlator(
+    node: VolfileXlator,
+    children: list[Xlator],
+    *,
+    volume: str,
+    brick: Brick | None,
+    credentials: Credentials,
+    connect_timeout: float | None,
+    request_timeout: float | None,
+    write_behind: bool | None,
+    nursery: trio.Nursery,
+) -> Xlator:
+    """The translator for one volfile node, its children already built.
+
+    A pass-through node returns its only child.
+    """
+    if node.type == CLIENT_TYPE:
+        assert brick is not None
+        return ClientXlator(
+            node.name,
+            brick,
+            dict(node.options),
+            volume=volume,
+            credentials=credentials,
+            nursery=nursery,
+            connect_timeout=connect_timeout,
+            request_timeout=request_timeout,
+        )
+    if node.type == DISTRIBUTE_TYPE:
+        return DistributeXlator(node.name, children, dict(node.options))
+    if node.type == REPLICATE_TYPE:
+        replicas = [child for child in children if isinstance(child, ClientXlator)]
+        if len(replicas) != len(children):
+            # AFR's changelog is per brick; anything between it and its
+            # bricks would need to be understood first.
+            raise UnsupportedVolume(volume, node.name, node.type)
+        return ReplicateXlator(node.name, replicas, dict(node.options), volume)
+    if len(children) != 1:
+        raise UnsupportedVolume(volume, node.name, node.type)
+    if node.type == SHARD_TYPE:
+        return ShardXlator(node.name, children, dict(node.options))
+    if node.type == WRITE_BEHIND_TYPE and write_behind_runs(node, write_behind):
+        return WriteBehindXlator(
+            node.name, children, dict(node.options), nursery=nursery
+        )
+    # pass-through: link the parent straight to the only child
+    assert node.type in PASS_THROUGH_TYPES or node.type == WRITE_BEHIND_TYPE
+    return children[0]
+
+
 def _check_supported(graph: Graph, volume: str) -> None:
     for step in plan(graph):
         if step.action == "refuse":
@@ -156,6 +211,7 @@ async def open_client_graph(
     *,
     credentials: Credentials,
     connect_timeout: float | None,
+    request_timeout: float | None = None,
     write_behind: bool | None = None,
 ) -> AsyncIterator[ClientGraph]:
     """Build the stack for ``graph`` and connect every brick.
@@ -182,62 +238,45 @@ async def open_client_graph(
         behind: list[WriteBehindXlator] = []
         built: dict[str, Xlator] = {}
 
-        def build(node: VolfileXlator) -> Xlator:
-            if node.name in built:
-                return built[node.name]
-            made: Xlator
-            if node.type == CLIENT_TYPE:
-                client = ClientXlator(
-                    node.name,
-                    bricks[node.name],
-                    dict(node.options),
-                    volume=volume,
-                    credentials=credentials,
-                    nursery=nursery,
-                    connect_timeout=connect_timeout,
+        # Children come before parents in a volfile (Graph checks it), so
+        # one pass in file order builds the stack without recursion; only
+        # what the top reaches is built.
+        reachable = {node.name for _, node in graph.walk()}
+        heights: dict[str, int] = {}
+        for node in graph.xlators:
+            if node.name not in reachable:
+                continue
+            children = [built[child.name] for child in node.subvolumes]
+            made = _make_xlator(
+                node,
+                children,
+                volume=volume,
+                brick=bricks.get(node.name),
+                credentials=credentials,
+                connect_timeout=connect_timeout,
+                request_timeout=request_timeout,
+                write_behind=write_behind,
+                nursery=nursery,
+            )
+            # A pass-through node is its child; anything else runs.
+            runs = not any(made is child for child in children)
+            height = max((heights[c.name] for c in node.subvolumes), default=0)
+            height += int(runs)
+            if height > MAX_STACK_DEPTH:
+                raise VolfileError(
+                    f"volume {node.name!r} stacks {height} translators that "
+                    f"run on the client; pygluster runs at most "
+                    f"{MAX_STACK_DEPTH} (real volumes have fewer than 10)",
+                    node.lineno or None,
                 )
-                clients.append(client)
-                made = client
-            elif node.type == DISTRIBUTE_TYPE:
-                children = [build(child) for child in node.subvolumes]
-                made = DistributeXlator(node.name, children, dict(node.options))
-            elif node.type == REPLICATE_TYPE:
-                replicas = [build(child) for child in node.subvolumes]
-                if not all(isinstance(b, ClientXlator) for b in replicas):
-                    # AFR's changelog is per brick; anything between it and
-                    # its bricks would need to be understood first.
-                    raise UnsupportedVolume(volume, node.name, node.type)
-                made = ReplicateXlator(
-                    node.name,
-                    [b for b in replicas if isinstance(b, ClientXlator)],
-                    dict(node.options),
-                    volume,
-                )
-            elif node.type == SHARD_TYPE:
-                if len(node.subvolumes) != 1:
-                    raise UnsupportedVolume(volume, node.name, node.type)
-                child = build(node.subvolumes[0])
-                made = ShardXlator(node.name, [child], dict(node.options))
-            elif node.type == WRITE_BEHIND_TYPE and write_behind_runs(
-                node, write_behind
-            ):
-                if len(node.subvolumes) != 1:
-                    raise UnsupportedVolume(volume, node.name, node.type)
-                child = build(node.subvolumes[0])
-                wb = WriteBehindXlator(
-                    node.name, [child], dict(node.options), nursery=nursery
-                )
-                behind.append(wb)
-                made = wb
-            else:  # pass-through: link the parent straight to the only child
-                assert node.type in PASS_THROUGH_TYPES or node.type == WRITE_BEHIND_TYPE
-                if len(node.subvolumes) != 1:
-                    raise UnsupportedVolume(volume, node.name, node.type)
-                made = build(node.subvolumes[0])
+            heights[node.name] = height
             built[node.name] = made
-            return made
+            if isinstance(made, ClientXlator) and runs:
+                clients.append(made)
+            elif isinstance(made, WriteBehindXlator) and runs:
+                behind.append(made)
 
-        top = build(graph.top)
+        top = built[graph.top.name]
         if write_behind and not behind:
             # Asked for, and the volfile has none (performance.write-behind
             # off): one on top, with the defaults.

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import logging
 import struct
 import uuid
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from pygluster._concurrency import run_all
 from pygluster.errors import FopError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, GfOpenFlags, SeekWhat, XattropFlags
@@ -407,9 +409,9 @@ class ShardXlator(Xlator):
             freed += iatt.ia_blocks
 
         if last >= first:
-            async with trio.open_nursery() as nursery:
-                for block in range(first, last + 1):
-                    nursery.start_soon(one, block)
+            await run_all(
+                functools.partial(one, block) for block in range(first, last + 1)
+            )
         return freed
 
     # --- open files ----------------------------------------------------------------
@@ -453,9 +455,10 @@ class ShardXlator(Xlator):
             # A shard shorter than the range is sparse at its end: zeros too.
             out[at : at + len(data)] = data
 
-        async with trio.open_nursery() as nursery:
-            for piece in self._pieces(state.inode, offset, length):
-                nursery.start_soon(read, *piece)
+        await run_all(
+            functools.partial(read, *piece)
+            for piece in self._pieces(state.inode, offset, length)
+        )
         return memoryview(out), iatt
 
     async def _write_like(
@@ -486,9 +489,10 @@ class ShardXlator(Xlator):
             self._account(state, block, post.ia_blocks, allow_shrink=op == "DISCARD")
             results.append(post)
 
-        async with trio.open_nursery() as nursery:
-            for args in self._pieces(inode, offset, length):
-                nursery.start_soon(piece, *args)
+        await run_all(
+            functools.partial(piece, *args)
+            for args in self._pieces(inode, offset, length)
+        )
         if op != "DISCARD":
             end = offset + length
             grow = max(0, end - inode.size - state.pending_size)
@@ -534,9 +538,10 @@ class ShardXlator(Xlator):
             self._account(state, block, post.ia_blocks)
             results.append(post)
 
-        async with trio.open_nursery() as nursery:
-            for args in self._pieces(state.inode, offset, length):
-                nursery.start_soon(piece, *args)
+        await run_all(
+            functools.partial(piece, *args)
+            for args in self._pieces(state.inode, offset, length)
+        )
         if not mode & 0x01:  # FALLOC_FL_KEEP_SIZE unset: the size grows
             state.pending_size += max(
                 0, offset + length - state.inode.size - state.pending_size
