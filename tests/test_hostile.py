@@ -135,7 +135,8 @@ def test_cp_fails_loudly_on_an_oversized_read(tmp_path: Path) -> None:
             check=False,
         )
     assert result.returncode == 1, result.stderr
-    assert "READ of" in result.stderr and BRICK_PATH in result.stderr
+    assert "READ of" in result.stderr
+    assert BRICK_PATH in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -163,13 +164,16 @@ async def test_bad_timeout_options_are_volfile_errors(option: str, value: str) -
         with pytest.raises(VolfileError) as info:
             await reads_all(fake.uri("img"))
     message = str(info.value)
-    assert "fakevol-client-0" in message and option in message and value in message
+    assert "fakevol-client-0" in message
+    assert option in message
+    assert value in message
 
 
 async def test_good_timeout_options_are_taken() -> None:
     options = {"frame-timeout": "30", "ping-timeout": "1m"}
     async with fake_gluster(files=image_files(), client_options=options) as fake:
-        async with pygluster.open_async(fake.uri("img")) as image:
+        opening = pygluster.open_async(fake.uri("img"))
+        async with opening as image:
             client = image.graph.clients[0]
             assert (client.frame_timeout, client.ping_timeout) == (30.0, 60.0)
 
@@ -283,20 +287,20 @@ async def test_request_timeout_is_the_callers(autojump_clock: Any) -> None:
 
 async def test_silent_brick_without_pings_is_bounded(autojump_clock: Any) -> None:
     """ping-timeout 0 and a brick that stops answering: still an error."""
-    async with fake_gluster(
-        files=image_files(), client_options={"ping-timeout": "0"}
-    ) as fake:
-        async with pygluster.open_async(fake.uri("img"), timeout=30) as image:
+    async with (
+        fake_gluster(files=image_files(), client_options={"ping-timeout": "0"}) as fake,
+        pygluster.open_async(fake.uri("img"), timeout=30) as image,
+    ):
 
-            async def silent(call: FakeCall) -> bytes | None:
-                await trio.sleep_forever()
-                return None
+        async def silent(call: FakeCall) -> bytes | None:
+            await trio.sleep_forever()
+            return None
 
-            fake.hook = silent
-            with pytest.raises(FopError) as info:
-                await image.pread(4096, 0)
-            assert info.value.errno == errno.ETIMEDOUT
-            fake.hook = None  # let the image close
+        fake.hook = silent
+        with pytest.raises(FopError) as info:
+            await image.pread(4096, 0)
+        assert info.value.errno == errno.ETIMEDOUT
+        fake.hook = None  # let the image close
 
 
 async def test_reconnect_wakes_waiters_at_once(autojump_clock: Any) -> None:
@@ -365,7 +369,7 @@ def test_any_read_reply_gives_a_value_or_our_error(
                 async with pygluster.open_async(fake.uri("img"), timeout=5) as image:
                     data = await image.pread(4096, 0)
                 assert len(data) <= 4096
-            except Exception as exc:  # noqa: BLE001 - checking its type
+            except Exception as exc:
                 no_group(exc)
 
     trio.run(main)
@@ -445,7 +449,7 @@ def test_peak_rss_follows_the_bytes_not_the_claims(kind: str, limit_mib: int) ->
 # --- a fake server in a thread, for the CLI in a subprocess -------------------------
 
 
-class fake_in_thread:  # noqa: N801 - used like a function
+class fake_in_thread:
     """Run :func:`fake_gluster` in a thread of its own (the CLI runs apart)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -473,15 +477,16 @@ class fake_in_thread:  # noqa: N801 - used like a function
         return self.fake
 
     def __exit__(self, *exc: object) -> None:
-        assert self._token is not None and self._stop is not None
+        assert self._token is not None
+        assert self._stop is not None
         trio.from_thread.run_sync(self._stop.set, trio_token=self._token)
         self._thread.join(30)
 
 
 def test_sync_open_raises_our_errors() -> None:
-    with fake_in_thread(files=image_files(), client_options={"ping-timeout": "x"}) as f:
-        with pytest.raises(VolfileError):
-            pygluster.open(f.uri("img"))
+    bad = fake_in_thread(files=image_files(), client_options={"ping-timeout": "x"})
+    with bad as fake, pytest.raises(VolfileError):
+        pygluster.open(fake.uri("img"))
     with fake_in_thread(files=image_files()) as fake:
         fake.hook = oversized_read(4096)
         with pygluster.open(fake.uri("img")) as image:

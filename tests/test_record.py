@@ -175,3 +175,37 @@ class TestReceiveBuffer:
         # No view of the first buffer is left, so it may be written again.
         first.append(0)
         del first[-1]
+
+
+# --- issue 11: bounds ------------------------------------------------------------
+
+
+def test_fragment_flood_is_refused() -> None:
+    from pygluster.rpc.record import MAX_FRAGMENTS
+
+    for piece in (b"\x00\x00\x00\x01x", b"\x00\x00\x00\x00"):  # tiny, empty
+        reader = RecordReader()
+        reader.feed(piece * MAX_FRAGMENTS)
+        assert reader.next_record() is None
+        reader.feed(piece)
+        with pytest.raises(RemoteProtocolError, match="fragments"):
+            reader.next_record()
+
+
+def test_many_fragments_within_the_bound_join() -> None:
+    reader = RecordReader()
+    reader.feed(b"\x00\x00\x00\x01x" * 1000 + record_mark(1) + b"y")
+    assert reader.next_record() == b"x" * 1000 + b"y"
+
+
+def test_buffer_follows_arriving_bytes_not_the_mark() -> None:
+    from pygluster.rpc.record import PRESIZE_LIMIT
+
+    reader = RecordReader()
+    reader.feed(record_mark(200 << 20) + b"x" * 1000)
+    assert reader.next_record() is None
+    assert len(reader.receive_buffer()) <= PRESIZE_LIMIT + (1 << 20)
+    # Bytes that do arrive are taken; the buffer grows with them.
+    reader.feed(b"x" * (8 << 20))
+    assert reader.next_record() is None
+    assert reader.buffered == 4 + 1000 + (8 << 20)

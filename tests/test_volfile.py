@@ -850,3 +850,76 @@ def test_annotated_tree_mixed_options_and_other_words():
         "quorum: r fixed (at least 2 of 3)\n"
         "ping-timeout: c0 5 s, c1 42 s (default), c2 5 s\n"
     )
+
+
+# --- issue 11: hostile volfiles ------------------------------------------------
+
+
+def _client_volfile(**options: str) -> str:
+    lines = "".join(f"  option {key} {value}\n" for key, value in options.items())
+    return (
+        "volume v-client-0\n  type protocol/client\n  option remote-host h\n"
+        f"  option remote-subvolume /b\n{lines}end-volume\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "seconds"),
+    [
+        ("ping-timeout", "0", 0.0),
+        ("ping-timeout", "42", 42.0),
+        ("ping-timeout", "2m", 120.0),
+        ("frame-timeout", "1800", 1800.0),
+        ("frame-timeout", "1h", 3600.0),
+    ],
+)
+def test_time_options_are_read(key: str, text: str, seconds: float) -> None:
+    brick = parse(_client_volfile(**{key: text})).bricks()[0]
+    assert getattr(brick, key.replace("-", "_")) == seconds
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("ping-timeout", "nan"),
+        ("ping-timeout", "-1"),
+        ("ping-timeout", "1014"),
+        ("ping-timeout", "1e3"),
+        ("frame-timeout", "0"),
+        ("frame-timeout", "abc"),
+        ("frame-timeout", "86401"),
+        ("frame-timeout", "inf"),
+    ],
+)
+def test_bad_time_options_name_xlator_option_and_value(key: str, text: str) -> None:
+    graph = parse(_client_volfile(**{key: text}))
+    with pytest.raises(VolfileError) as info:
+        graph.bricks()
+    message = str(info.value)
+    assert "v-client-0" in message
+    assert key in message
+    assert repr(text) in message
+
+
+def _chain(depth: int) -> str:
+    parts = [_client_volfile().replace("v-client-0", "x0")]
+    parts.extend(
+        f"volume x{i}\n  type performance/io-cache\n  subvolumes x{i - 1}\nend-volume\n"
+        for i in range(1, depth)
+    )
+    return "".join(parts)
+
+
+def test_graph_tree_is_linear_in_depth() -> None:
+    small = len(format_tree(parse(_chain(1000))))
+    large = len(format_tree(parse(_chain(8000))))
+    assert large < 9 * small  # 8x the xlators, not 64x the text
+    deep = format_tree(parse(_chain(40))).splitlines()
+    assert "[depth 39] x0" in deep[-1]
+
+
+def test_too_many_xlators_is_refused() -> None:
+    from pygluster.volfile import MAX_XLATORS
+
+    with pytest.raises(VolfileError, match=f"more than {MAX_XLATORS} volumes"):
+        parse(_chain(MAX_XLATORS + 1))
