@@ -188,7 +188,8 @@ class FakeGluster:
 
     def uri(self, path: str = "") -> str:
         """``gluster://127.0.0.1:PORT/VOLUME/PATH``."""
-        return f"gluster://127.0.0.1:{self.port}/{self.volume}/{path}"
+        tail = f"/{path}" if path else ""
+        return f"gluster://127.0.0.1:{self.port}/{self.volume}{tail}"
 
     def volfile(self) -> str:
         """The volfile GETSPEC answers."""

@@ -495,3 +495,21 @@ def test_sync_open_raises_our_errors() -> None:
             buffer = bytearray(4096)
             with pytest.raises(RemoteProtocolError):
                 image.readinto(buffer, 0)
+
+
+def test_volfile_graph_of_a_deep_chain_is_linear() -> None:
+    """``pygluster volfile --graph`` on a 20 000-deep chain: linear text."""
+    sizes = []
+    for depth in (2000, 20000):
+        volfile = chain_volfile(depth, "performance/io-cache")
+        with fake_in_thread(volfile=volfile) as fake:
+            result = subprocess.run(
+                [sys.executable, "-m", "pygluster.cli", "volfile", "--graph"]
+                + [fake.uri()],
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+        assert result.returncode == 0, result.stderr
+        sizes.append(len(result.stdout))
+    assert sizes[1] < 11 * sizes[0]  # 10x the xlators: about 10x the text
