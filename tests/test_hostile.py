@@ -504,8 +504,14 @@ def test_volfile_graph_of_a_deep_chain_is_linear() -> None:
         volfile = chain_volfile(depth, "performance/io-cache")
         with fake_in_thread(volfile=volfile) as fake:
             result = subprocess.run(
-                [sys.executable, "-m", "pygluster.cli", "volfile", "--graph"]
-                + [fake.uri()],
+                [
+                    sys.executable,
+                    "-m",
+                    "pygluster.cli",
+                    "volfile",
+                    "--graph",
+                    fake.uri(),
+                ],
                 capture_output=True,
                 timeout=120,
                 check=False,
