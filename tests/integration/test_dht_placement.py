@@ -37,7 +37,7 @@ def where_on_bricks(relative: str) -> list[int]:
 async def predicted_bricks(host: str, folder: str, names: list[str]) -> dict[str, int]:
     """The child index pygluster's DHT hashes each name to, in ``folder``."""
     uri = GlusterURI.parse(f"gluster://{host}/{VOLUME}", require_image=False)
-    async with _open_stack(uri, None, 10, write_behind=False) as stack:
+    async with _open_stack(uri, None, 10, None, write_behind=False) as stack:
         dht = stack.top  # (write-behind would sit above it)
         assert isinstance(dht, DistributeXlator)
         loc = Loc("/", None, "", fops.ROOT_GFID)
