@@ -26,11 +26,11 @@ import trio
 from pygluster import mgmt, volfile
 from pygluster._concurrency import one_error, run_all
 from pygluster.errors import FopError, URIError
+from pygluster.events import tracing
 from pygluster.rpc import fops
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
 from pygluster.rpc.fops import GfOpenFlags, SeekWhat
 from pygluster.rpc.sunrpc import Credentials
-from pygluster.trace import tracing
 from pygluster.uri import GlusterURI
 from pygluster.xlators.base import Loc, iatt_is_dir, iatt_is_reg
 from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
     from pygluster._types import BytesLike
+    from pygluster.events import Tracer
     from pygluster.rpc.fops import GfxIattx
-    from pygluster.trace import Tracer
     from pygluster.xlators.base import Fd, Xlator
     from pygluster.xlators.graph import ClientGraph
 
@@ -520,7 +520,7 @@ async def open_async(
         chunk_size: bytes per READ/WRITE call when splitting requests.
         max_in_flight: chunks in flight at once.
         trace: a trace sink (or a logger) receiving one event per RPC of
-            this image's connections (see :mod:`pygluster.trace`).
+            this image's connections (see :mod:`pygluster.events`).
         write_behind: acknowledge writes before the bricks have them, as
             libgfapi does (gluster's ``performance/write-behind``, at most
             its ``cache-size`` per image, 1 MiB by default): None follows the

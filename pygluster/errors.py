@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "BenchError",
+    "CommandError",
     "ConnectionLost",
     "FopError",
     "GlusterError",
@@ -59,6 +61,7 @@ __all__ = [
     "TransportError",
     "URIError",
     "UnsupportedVolume",
+    "UsageError",
     "VolfileError",
     "XdrError",
 ]
@@ -349,6 +352,19 @@ class ServersExhausted(TransportError):
 
 class RpcTimeout(TransportError, TimeoutError):
     """A connect or call did not complete within its deadline."""
+
+
+class CommandError(GlusterError):
+    """A ``pygluster`` command failed for a reason of its own, not the
+    cluster's (a local file, a short read); the command exits with status 1."""
+
+
+class UsageError(CommandError):
+    """A command's arguments do not make sense together (exit status 2)."""
+
+
+class BenchError(GlusterError):
+    """A benchmark step failed (a tool is missing or exited with an error)."""
 
 
 class GlusterWarning(UserWarning):

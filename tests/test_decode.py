@@ -1,4 +1,4 @@
-"""pygluster.decode and ``pygluster decode``: reassembly, matching, reporting.
+"""pygluster.capture.decode and ``pygluster decode``: reassembly, matching, reporting.
 
 Conversations are built from our own codecs and cut into TCP segments in
 every way that captures show them: tiny segments, reordering, retransmission
@@ -19,9 +19,9 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pygluster import cli_decode
-from pygluster.decode import Decoder, Message, decode_capture
-from pygluster.pcap import ACK, FIN, PSH, SYN, PcapError, TcpSegment
+from pygluster.capture.decode import Decoder, Message, decode_capture
+from pygluster.capture.pcap import ACK, FIN, PSH, SYN, PcapError, TcpSegment
+from pygluster.cli import decode as cli_decode
 from pygluster.rpc import fops, fops330, glusterd, sunrpc, xdr
 from pygluster.rpc.record import record_mark
 from tests.test_pcap import FIXTURE, ipv4, link, pcap, tcp

@@ -1,4 +1,4 @@
-"""Tests for pygluster.doctor: the report's text and JSON, and the walk itself
+"""Tests for pygluster.tools.doctor: the report's text and JSON, and the walk itself
 against closed ports and a fake glusterd+brick on loopback."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import trio
 
 from pygluster import volfile
 from pygluster.cli import main
-from pygluster.doctor import Check, Report, describe_layout, diagnose
 from pygluster.rpc import glusterd, xdr
 from pygluster.rpc.programs import ProgramNumber
+from pygluster.tools.doctor import Check, Report, describe_layout, diagnose
 from pygluster.uri import GlusterURI
 from tests.helpers import FakeServerCore, reply_record
 

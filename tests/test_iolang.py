@@ -1,4 +1,4 @@
-"""Tests for pygluster.iolang: the qemu-io-like command language of ``pygluster io``."""
+"""Tests for pygluster.cli.iolang: the qemu-io-like language of ``pygluster io``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pygluster.errors import GlusterError
-from pygluster.iolang import (
+from pygluster.cli.iolang import (
     MAX_OFFSET,
     Discard,
     Flush,
@@ -27,6 +26,7 @@ from pygluster.iolang import (
     parse_script,
     parse_size,
 )
+from pygluster.errors import GlusterError
 
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 

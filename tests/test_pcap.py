@@ -1,4 +1,4 @@
-"""pygluster.pcap: classic pcap and pcapng in, TCP segments out.
+"""pygluster.capture.pcap: classic pcap and pcapng in, TCP segments out.
 
 Captures are built byte by byte here (both formats, both byte orders, every
 link type the reader knows), plus the real capture in tests/fixtures/pcap.
@@ -16,8 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pygluster.errors import GlusterError
-from pygluster.pcap import (
+from pygluster.capture.pcap import (
     ACK,
     FIN,
     LINKTYPE_EN10MB,
@@ -32,6 +31,7 @@ from pygluster.pcap import (
     PcapReader,
     read_segments,
 )
+from pygluster.errors import GlusterError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pcap" / "qemu-io-pyg_single.pcapng"
 

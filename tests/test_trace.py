@@ -15,11 +15,17 @@ import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pygluster import trace
+from pygluster.capture import trace
+from pygluster.capture.pcapwriter import (
+    LINKTYPE_RAW,
+    MAX_SEGMENT,
+    PcapWriter,
+    StreamEnds,
+)
 from pygluster.errors import RemoteProtocolError
-from pygluster.pcapwriter import LINKTYPE_RAW, MAX_SEGMENT, PcapWriter, StreamEnds
 from pygluster.rpc import fops, glusterd
 from pygluster.rpc.client import client_over_stream
+from pygluster.rpc.record import RecordReader
 from pygluster.rpc.sunrpc import Credentials
 from tests.helpers import FakeServerCore, reply_record, server_call_record
 
@@ -385,7 +391,9 @@ async def test_tasks_started_in_a_nursery_see_the_tracer() -> None:
     assert seen == [recorder, recorder]
 
 
-def test_record_scanner_any_chunking() -> None:
+def test_record_wire_sizes_any_chunking() -> None:
+    """The wire size a trace reports comes from the core's record reader
+    (marks included, every fragment counted), however the bytes arrive."""
     records = [reply_record(1, None), reply_record(2, None, payload=b"x" * 100)]
     # A two-fragment record for xid 3.
     body = reply_record(3, None)[4:]
@@ -395,14 +403,19 @@ def test_record_scanner_any_chunking() -> None:
         + struct.pack(">I", 0x80000000 | (len(body) - 5))
         + body[5:]
     )
-    data = b"".join(records) + two
-    for step in (1, 3, 7, len(data)):
-        scanner = trace._RecordScanner()
+    big = reply_record(4, None, payload=b"y" * 200_000)  # returned as a view
+    expected = [len(records[0]), len(records[1]), len(two), len(big)]
+    data = b"".join(records) + two + big
+    for step in (1, 3, 7, 4096, len(data)):
+        reader = RecordReader()
+        sizes = []
         for i in range(0, len(data), step):
-            scanner.feed(data[i : i + step])
-        assert scanner.size_of(2) == len(records[1])  # skips xid 1
-        assert scanner.size_of(3) == len(two)
-        assert scanner.size_of(4) is None
+            reader.feed(data[i : i + step])
+            while (record := reader.next_record()) is not None:
+                if isinstance(record, memoryview):
+                    record.release()
+                sizes.append(reader.last_record_wire_size)
+        assert sizes == expected
 
 
 # --- pcap --------------------------------------------------------------------------

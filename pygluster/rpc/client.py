@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import trio
 
-from pygluster import trace
+from pygluster import events
 from pygluster._concurrency import background_nursery
 from pygluster.errors import (
     ConnectionLost,
@@ -187,9 +187,9 @@ class RpcClient:
         trace_label: str | None = None,
     ) -> None:
         self.peer = peer
-        # The tracer active where the connection is made (pygluster.trace);
+        # The tracer active where the connection is made (pygluster.events);
         # None when not tracing, and then each hook below costs one check.
-        self._trace = trace.ConnectionTrace.open(peer, transport, trace_label)
+        self._trace = events.ConnectionTrace.open(peer, transport, trace_label)
         self.ping_timeout = ping_timeout
         # When the server was last heard from: a whole record arrived, or
         # (nothing being owed before) the first call of a busy spell went out.
@@ -596,7 +596,7 @@ class RpcClient:
             self._last_heard = trio.current_time()
             if isinstance(event, Reply):
                 if self._trace is not None:
-                    self._trace.reply(event)
+                    self._trace.reply(event, conn.last_record_wire_size)
                 waiter = self._waiters.pop(event.xid, None)
                 if waiter is not None:
                     waiter.reply = event
@@ -780,7 +780,7 @@ async def open_rpc_client(
             silence while calls are outstanding (gluster's ping-timeout);
             None = never.
         trace_label: what the connection is for (a brick), shown by
-            :mod:`pygluster.trace` sinks.
+            :mod:`pygluster.capture.trace` sinks.
 
     Raises:
         TransportError: the name did not resolve or no address accepted.

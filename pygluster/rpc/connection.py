@@ -321,6 +321,12 @@ class RpcConnection:
         else:
             self._eof = True
 
+    @property
+    def last_record_wire_size(self) -> int:
+        """Wire bytes (record marks included) of the record behind the event
+        :meth:`next_event` returned last (for traces)."""
+        return self._reader.last_record_wire_size
+
     def next_event(self) -> Event | _NeedData:
         """Parse the next event from the received bytes.
 

@@ -146,6 +146,11 @@ class RecordReader:
         # many there were (module notes, "Bounds").
         self._partial = bytearray()
         self._fragment_count = 0
+        # Wire bytes (marks included) of the fragments in _partial.
+        self._partial_wire = 0
+        #: Bytes the record last returned by :meth:`next_record` took on the
+        #: wire, record marks included (what a trace reports as its size).
+        self.last_record_wire_size = 0
         self._error: RemoteProtocolError | None = None
         self._diversion: _Diversion | None = None
 
@@ -299,6 +304,7 @@ class RecordReader:
             if diversion.filled < len(diversion.sink):
                 return None
             self._diversion = None
+            self.last_record_wire_size = 4 + diversion.header_size + len(diversion.sink)
             return DivertedRecord(diversion.sink)
         buf = self._buf
         start = self._start
@@ -328,18 +334,23 @@ class RecordReader:
                 return None
             if last and not self._fragment_count and length >= _VIEW_FROM:
                 self._start = end
+                self.last_record_wire_size = 4 + length
                 self._exported = True
                 self._large_hint = 4 + length + _MIN_RECEIVE
                 return memoryview(buf)[start + 4 : end]
             if last and not self._fragment_count:
                 self._start = end
+                self.last_record_wire_size = 4 + length
                 return bytes(buf[start + 4 : end])
             self._partial += buf[start + 4 : end]
+            self._partial_wire += 4 + length
             start = end
             if last:
                 self._start = start
                 record = bytes(self._partial)
                 self._partial.clear()
+                self.last_record_wire_size = self._partial_wire
+                self._partial_wire = 0
                 self._fragment_count = 0
                 return record
             self._fragment_count += 1

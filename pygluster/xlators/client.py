@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from pygluster import trace
+from pygluster import events
 from pygluster._version import __version__
 from pygluster.errors import (
     FopError,
@@ -283,8 +283,8 @@ class ClientXlator(Xlator):
                     reason,
                     delay,
                 )
-                trace.emit(
-                    trace.Reconnecting,
+                events.emit(
+                    events.Reconnecting,
                     xlator=self.name,
                     brick=str(self.brick),
                     reason=str(reason),
@@ -339,8 +339,8 @@ class ClientXlator(Xlator):
             what = "reconnected" if self._reconnects else "connected"
             log.info("%s: %s to brick %s (port %d)", self.name, what, self.brick, port)
             if self._reconnects:
-                trace.emit(
-                    trace.Reconnected,
+                events.emit(
+                    events.Reconnected,
                     xlator=self.name,
                     brick=str(self.brick),
                     port=port,

@@ -12,7 +12,7 @@ import json
 import math
 import uuid
 
-from pygluster import bench
+from pygluster.tools import bench
 from pygluster.uri import GlusterURI
 from tests.integration.conftest import run_cli
 

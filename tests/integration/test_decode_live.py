@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pygluster.decode import Message, decode_capture
+from pygluster.capture.decode import Message, decode_capture
 from tests.integration.conftest import qemu, run_cli
 
 if TYPE_CHECKING:
@@ -151,8 +151,8 @@ def _tshark_messages(pcap: Path) -> dict[int, list[tuple[int, int, int | None, s
 
 
 def _connections(pcap: Path) -> list[Any]:
-    from pygluster.decode import Decoder
-    from pygluster.pcap import read_segments
+    from pygluster.capture.decode import Decoder
+    from pygluster.capture.pcap import read_segments
 
     decoder = Decoder()
     for segment in read_segments(pcap.read_bytes()):

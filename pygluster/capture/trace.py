@@ -1,27 +1,12 @@
-"""Tracing RPC traffic: events, sinks, and the context variable that activates them.
+"""Trace sinks: trace events as text lines, JSON lines and pcap.
 
 One line per RPC call and reply (``--trace``), every decoded field
 (``--trace=full``), JSON lines for machines (``--trace-json``) and a pcap of
-the exact bytes on the wire (``--trace-pcap``). Pure: no sockets and no trio;
-the trio driver (:mod:`pygluster.rpc.client`) and the brick connection
-(:mod:`pygluster.xlators.client`) call the hooks here.
-
-Theory of operation
--------------------
-A tracer is anything with ``handle(event)`` (:class:`Tracer`). It is
-activated for a block of code with ``with tracing(sink):``, which sets the
-context variable :data:`current_tracer`. trio tasks copy the context of the
-task that starts them, so every connection opened below that block sees it;
-an :class:`~pygluster.rpc.client.RpcClient` reads the variable once, when it
-is created, and keeps a :class:`ConnectionTrace` (or None) for the life of
-the connection. With no tracer set, the cost is one ``is not None`` check
-per call, per receive and per reply.
-
-:class:`ConnectionTrace` turns the driver's raw facts (buffers sent, bytes
-received, Reply / ServerCall events) into :class:`TraceEvent` objects: it
-numbers connections, times calls (monotonic clock; wall-clock stamps on each
-event) and measures each reply's record on the wire with a small record-mark
-scanner of its own, so nothing in the sans-IO core changes.
+the exact bytes on the wire (``--trace-pcap``). The events themselves, the
+tracer hook and :func:`tracing` are in :mod:`pygluster.events` (the I/O path
+imports only that); they are re-exported here, so ``pygluster.capture.trace``
+is the one module a user of tracing needs. Decoded values are rendered by
+:mod:`pygluster.capture.render`, as ``pygluster decode`` renders them.
 
 Sinks never raise into the RPC path: a sink that fails (a closed pipe) is
 reported once through the ``pygluster.trace`` logger and then ignored.
@@ -29,24 +14,38 @@ reported once through the ``pygluster.trace`` logger and then ignored.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import enum
 import errno
 import ipaddress
-import itertools
 import json
 import logging
-import socket
 import time
 import uuid
-from collections import deque
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, Self, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Self, TextIO
 
-from pygluster.pcapwriter import PcapWriter, StreamEnds
-from pygluster.rpc import fops, glusterd
+from pygluster.capture.pcapwriter import PcapWriter, StreamEnds
+from pygluster.events import (
+    BytesReceived,
+    BytesSent,
+    CallSent,
+    Connected,
+    ConnectionTrace,
+    ConnInfo,
+    Disconnected,
+    MultiSink,
+    Ping,
+    Reconnected,
+    Reconnecting,
+    ReplyReceived,
+    ServerCallReceived,
+    TraceEvent,
+    Tracer,
+    current_tracer,
+    emit,
+    tracing,
+)
+from pygluster.rpc import fops
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import (
     AuthFlavor,
@@ -57,10 +56,8 @@ from pygluster.rpc.sunrpc import (
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Mapping
 
-    from pygluster._types import BytesLike
-    from pygluster.rpc.connection import Reply, ServerCall
     from pygluster.rpc.programs import Procedure
 
 __all__ = [
@@ -98,431 +95,6 @@ _HEX_LIMIT = 64
 _FAKE_PORT_BASE = 40000
 #: What a unix-socket connection is drawn as in pcap: glusterd's TCP port.
 _GLUSTERD_PORT = 24007
-
-
-# --- events ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ConnInfo:
-    """One RPC connection, as trace events name it.
-
-    Attributes:
-        id: a number unique in this process (``#3`` in text output).
-        peer: the address it was opened to (``vm:49152``, ``unix:/path``).
-        local: our (host, port) end of a TCP socket; None for a unix socket
-            or a stream without a socket (tests).
-        remote: the server's (host, port); None likewise.
-        label: what the connection is for, when known: the brick
-            (``vm:/bricks/b1``) for brick sessions.
-    """
-
-    id: int
-    peer: str
-    local: tuple[str, int] | None = None
-    remote: tuple[str, int] | None = None
-    label: str | None = None
-
-    def __str__(self) -> str:
-        text = f"#{self.id} {self.peer}"
-        return f"{text} [{self.label}]" if self.label else text
-
-
-@dataclass(frozen=True, slots=True)
-class Connected:
-    """A connection was established (before any call on it)."""
-
-    time: float
-    conn: ConnInfo
-
-
-@dataclass(frozen=True, slots=True)
-class CallSent:
-    """A CALL record is being written.
-
-    ``wire_len`` counts every byte of the record (marks included);
-    ``payload_len`` the raw data after the arguments (WRITE).
-    """
-
-    time: float
-    conn: ConnInfo
-    xid: int
-    procedure: Procedure[Any, Any]
-    args: Any
-    cred: OpaqueAuth
-    wire_len: int
-    payload_len: int
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyReceived:
-    """The reply to a call arrived (``result`` decoded, or ``error``)."""
-
-    time: float
-    conn: ConnInfo
-    xid: int
-    procedure: Procedure[Any, Any]
-    result: Any
-    error: BaseException | None
-    latency_ns: int | None
-    wire_len: int | None
-    payload_len: int
-
-
-@dataclass(frozen=True, slots=True)
-class ServerCallReceived:
-    """The server sent us a CALL (gluster callbacks: FETCHSPEC, CHILD_UP...)."""
-
-    time: float
-    conn: ConnInfo
-    xid: int
-    prog: int
-    vers: int
-    proc: int
-    name: str
-    args_len: int
-
-
-@dataclass(frozen=True, slots=True)
-class Disconnected:
-    """The connection ended; ``reason`` says why."""
-
-    time: float
-    conn: ConnInfo
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reconnecting:
-    """A brick connection is down; the next attempt is in ``delay`` seconds."""
-
-    time: float
-    xlator: str
-    brick: str
-    reason: str
-    delay: float
-    attempt: int
-
-
-@dataclass(frozen=True, slots=True)
-class Reconnected:
-    """A brick connection is back (SETVOLUME done, fds about to be reopened)."""
-
-    time: float
-    xlator: str
-    brick: str
-    port: int
-    attempt: int
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    """The ping watchdog's PING was answered after ``rtt_ns``."""
-
-    time: float
-    conn: ConnInfo
-    rtt_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class BytesSent:
-    """Bytes written to the connection, in order (for pcap)."""
-
-    time: float
-    conn: ConnInfo
-    buffers: tuple[BytesLike, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class BytesReceived:
-    """Bytes read from the connection; ``b""`` is end of stream (for pcap)."""
-
-    time: float
-    conn: ConnInfo
-    data: bytes
-
-
-TraceEvent = (
-    Connected
-    | CallSent
-    | ReplyReceived
-    | ServerCallReceived
-    | Disconnected
-    | Reconnecting
-    | Reconnected
-    | Ping
-    | BytesSent
-    | BytesReceived
-)
-
-
-class Tracer(Protocol):
-    """Anything that takes trace events. ``handle`` must not block."""
-
-    def handle(self, event: TraceEvent) -> None: ...
-
-
-#: The active tracer, if any (set with :func:`tracing`).
-current_tracer: contextvars.ContextVar[Tracer | None] = contextvars.ContextVar(
-    "pygluster_tracer", default=None
-)
-
-
-@contextmanager
-def tracing(
-    sink: Tracer | logging.Logger | None, *more: Tracer | logging.Logger
-) -> Iterator[Tracer | None]:
-    """Trace every connection opened in this block (and in tasks it starts).
-
-    Args:
-        sink: a :class:`Tracer`, or a :class:`logging.Logger` (wrapped in a
-            :class:`LoggingTraceSink`); None leaves the current tracer as is.
-        *more: further sinks; all of them get every event.
-
-    Yields:
-        The active tracer. The sinks are not closed on exit; close those that
-        own files (:class:`JsonTraceSink`, :class:`PcapTraceSink`) yourself.
-    """
-    sinks = [_as_tracer(s) for s in (sink, *more) if s is not None]
-    if not sinks:
-        yield current_tracer.get()
-        return
-    tracer = sinks[0] if len(sinks) == 1 else MultiSink(sinks)
-    token = current_tracer.set(tracer)
-    try:
-        yield tracer
-    finally:
-        current_tracer.reset(token)
-
-
-def _as_tracer(sink: Tracer | logging.Logger) -> Tracer:
-    if isinstance(sink, logging.Logger):
-        return LoggingTraceSink(sink)
-    return sink
-
-
-def emit(event_factory: type[Any], **fields: Any) -> None:
-    """Send an event to the current tracer, if any (for code outside rpc/).
-
-    Cheap when no tracer is set: the event is not even built.
-    """
-    tracer = current_tracer.get()
-    if tracer is not None:
-        _deliver(tracer, event_factory(time=time.time(), **fields))
-
-
-# Sinks that failed once (warned about once). Held by reference, so that an
-# id is never reused by a new sink while it is in here.
-_failed_sinks: dict[int, object] = {}
-
-
-def _deliver(tracer: Tracer, event: TraceEvent) -> None:
-    try:
-        tracer.handle(event)
-    except Exception as exc:
-        if _failed_sinks.get(id(tracer)) is not tracer:
-            _failed_sinks[id(tracer)] = tracer
-            _log.warning("trace sink %r failed, events are lost: %s", tracer, exc)
-
-
-# --- the per-connection hook object used by the trio driver ----------------------
-
-_conn_ids = itertools.count(1)
-
-
-class ConnectionTrace:
-    """The hooks :class:`~pygluster.rpc.client.RpcClient` calls when tracing.
-
-    Made by :meth:`open`, which returns None when no tracer is active, so
-    that the driver pays one ``is not None`` check per hook site.
-    """
-
-    __slots__ = ("_records", "_sent_at", "conn", "tracer")
-
-    def __init__(self, tracer: Tracer, conn: ConnInfo) -> None:
-        self.tracer = tracer
-        self.conn = conn
-        self._sent_at: dict[int, int] = {}
-        self._records = _RecordScanner()
-
-    @classmethod
-    def open(
-        cls, peer: str, stream: object, label: str | None = None
-    ) -> ConnectionTrace | None:
-        """Start tracing a new connection if a tracer is active.
-
-        Args:
-            peer: the address text the connection was opened to.
-            stream: the connected socket or stream; a socket or
-                ``trio.SocketStream`` gives the real local and remote
-                addresses (for pcap).
-            label: what the connection is for (the brick), if known.
-        """
-        tracer = current_tracer.get()
-        if tracer is None:
-            return None
-        local, remote = _socket_ends(stream)
-        conn = ConnInfo(next(_conn_ids), peer, local, remote, label)
-        trace = cls(tracer, conn)
-        _deliver(tracer, Connected(time.time(), conn))
-        return trace
-
-    def call_sent(
-        self,
-        xid: int,
-        procedure: Procedure[Any, Any],
-        args: Any,
-        cred: OpaqueAuth,
-        buffers: list[BytesLike],
-    ) -> None:
-        """A CALL's buffers are about to be written, in this order."""
-        now = time.time()
-        self._sent_at[xid] = time.monotonic_ns()
-        wire = sum(len(b) for b in buffers)
-        payload = len(buffers[1]) if len(buffers) > 1 else 0
-        _deliver(
-            self.tracer,
-            CallSent(now, self.conn, xid, procedure, args, cred, wire, payload),
-        )
-        _deliver(self.tracer, BytesSent(now, self.conn, tuple(buffers)))
-
-    def received(self, data: BytesLike) -> None:
-        """Bytes arrived (``b""``: end of stream)."""
-        self._records.feed(data)
-        _deliver(self.tracer, BytesReceived(time.time(), self.conn, bytes(data)))
-
-    def reply(self, reply: Reply[Any]) -> None:
-        """The core produced a Reply."""
-        sent = self._sent_at.pop(reply.xid, None)
-        latency = time.monotonic_ns() - sent if sent is not None else None
-        _deliver(
-            self.tracer,
-            ReplyReceived(
-                time.time(),
-                self.conn,
-                reply.xid,
-                reply.procedure,
-                reply.result,
-                reply.error,
-                latency,
-                self._records.size_of(reply.xid),
-                len(reply.payload),
-            ),
-        )
-
-    def server_call(self, call: ServerCall) -> None:
-        """The core produced a ServerCall (a callback from the server)."""
-        self._records.size_of(call.xid)
-        _deliver(
-            self.tracer,
-            ServerCallReceived(
-                time.time(),
-                self.conn,
-                call.xid,
-                call.prog,
-                call.vers,
-                call.proc,
-                _server_call_name(call.prog, call.proc),
-                len(call.args),
-            ),
-        )
-
-    def ping(self, rtt_ns: int) -> None:
-        """The watchdog's PING came back."""
-        _deliver(self.tracer, Ping(time.time(), self.conn, rtt_ns))
-
-    def closed(self, reason: str) -> None:
-        """The connection is gone (called once)."""
-        _deliver(self.tracer, Disconnected(time.time(), self.conn, reason))
-
-
-def _socket_ends(
-    stream: object,
-) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
-    # A plain socket (the RPC driver's own) or a trio.SocketStream.
-    sock = (
-        stream if isinstance(stream, socket.socket) else getattr(stream, "socket", None)
-    )
-    if sock is None:
-        return None, None
-    try:
-        local = sock.getsockname()
-        remote = sock.getpeername()
-    except OSError:
-        return None, None
-    if not (isinstance(local, tuple) and isinstance(remote, tuple)):
-        return None, None  # AF_UNIX: a path (or ""), not (host, port)
-    return (str(local[0]), int(local[1])), (str(remote[0]), int(remote[1]))
-
-
-def _server_call_name(prog: int, proc: int) -> str:
-    if prog == ProgramNumber.GLUSTER_CBK:
-        try:
-            return glusterd.CbkProc(proc).name
-        except ValueError:
-            pass
-    return f"prog {prog} proc {proc}"
-
-
-class _RecordScanner:
-    """Measures received records (RFC 5531 §11 marks) without keeping them.
-
-    Each finished record's (xid, length including marks) is queued; replies
-    and server calls come out of the core in record order, so
-    :meth:`size_of` pops up to the matching xid (records the core dropped,
-    late replies to abandoned calls, are skipped on the way).
-    """
-
-    __slots__ = ("_done", "_head", "_last", "_left", "_size", "_xid")
-
-    def __init__(self) -> None:
-        self._head = bytearray()
-        self._left = 0
-        self._last = False
-        self._size = 0
-        self._xid = bytearray()
-        self._done: deque[tuple[int, int]] = deque()
-
-    def feed(self, data: BytesLike) -> None:
-        view = memoryview(data)
-        i, n = 0, len(view)
-        while i < n:
-            if self._left == 0:
-                need = 4 - len(self._head)
-                self._head += view[i : i + need]
-                i += min(need, n - i)
-                if len(self._head) < 4:
-                    return
-                mark = int.from_bytes(self._head, "big")
-                self._head.clear()
-                self._last = bool(mark & 0x80000000)
-                self._left = mark & 0x7FFFFFFF
-                self._size += 4
-                if self._left == 0 and self._last:
-                    self._finish()
-                continue
-            take = min(self._left, n - i)
-            if len(self._xid) < 4:
-                self._xid += view[i : i + min(take, 4 - len(self._xid))]
-            i += take
-            self._left -= take
-            self._size += take
-            if self._left == 0 and self._last:
-                self._finish()
-
-    def _finish(self) -> None:
-        xid = int.from_bytes(self._xid, "big") if len(self._xid) == 4 else -1
-        self._done.append((xid, self._size))
-        self._size = 0
-        self._xid.clear()
-        self._last = False
-
-    def size_of(self, xid: int) -> int | None:
-        while self._done:
-            got, size = self._done.popleft()
-            if got == xid:
-                return size
-        return None
 
 
 # --- summaries ---------------------------------------------------------------------
@@ -1122,14 +694,3 @@ def _pcap_ends(conn: ConnInfo) -> StreamEnds:
     # connection to glusterd's port; the client port only keeps streams apart.
     port = _FAKE_PORT_BASE + conn.id % 20000
     return StreamEnds("127.0.0.1", port, "127.0.0.1", _GLUSTERD_PORT)
-
-
-class MultiSink:
-    """Every event to each of several sinks, in order."""
-
-    def __init__(self, sinks: Iterable[Tracer]) -> None:
-        self.sinks = list(sinks)
-
-    def handle(self, event: TraceEvent) -> None:
-        for sink in self.sinks:
-            _deliver(sink, event)

@@ -1,6 +1,6 @@
 """``pygluster doctor URI``: check the way to an image, step by step.
 
-The command line side of :mod:`pygluster.doctor`: one line per check (✓ ok,
+The command line side of :mod:`pygluster.tools.doctor`: one line per check (✓ ok,
 ✗ failed, ! warning, - skipped) with the fix under each failure, or with
 ``--json`` one object ``{"uri", "ok", "checks": [...]}``. Exit status 0 when
 nothing failed (warnings allowed), 1 when something did, 2 for a bad URI.
@@ -66,7 +66,7 @@ def _can_print(text: str) -> bool:
 
 async def _run_doctor(args: argparse.Namespace) -> int:
     uri = GlusterURI.parse(args.uri, require_image=False)
-    from pygluster.doctor import diagnose  # only this command needs it
+    from pygluster.tools.doctor import diagnose  # only this command needs it
 
     library_log = logging.getLogger("pygluster")
     saved_level = library_log.level

@@ -43,7 +43,7 @@ import pygluster
 from pygluster import blockdev
 from pygluster._concurrency import run_all
 from pygluster._version import __version__
-from pygluster.errors import GlusterError
+from pygluster.errors import BenchError, GlusterError
 from pygluster.uri import DEFAULT_PORT, GlusterURI
 
 if TYPE_CHECKING:
@@ -145,10 +145,6 @@ _RETRIES = 2
 _RETRY_PAUSE = 15.0
 
 T = TypeVar("T")
-
-
-class BenchError(GlusterError):
-    """A benchmark step failed (a tool is missing or exited with an error)."""
 
 
 # --- results -----------------------------------------------------------------

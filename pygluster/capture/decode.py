@@ -1,6 +1,6 @@
 """Gluster RPC conversations from packet captures: reassembly, framing, decoding.
 
-Turns the TCP segments of :mod:`pygluster.pcap` into one :class:`Message` per
+Turns the TCP segments of :mod:`pygluster.capture.pcap` into one :class:`Message` per
 RPC record, for traffic of any gluster client or server (gfapi, FUSE mounts,
 glusterd, bricks): GF-DUMP, the handshake, portmap, fops v330 and v400,
 callbacks, with old-style and typed dicts. glusterd's internal programs
@@ -37,7 +37,7 @@ with another initial sequence number starts a new one, as tshark's
 
 Nothing raised by a record escapes: an undecodable record becomes a Message
 with ``error`` set, and the decoder goes on. Only the capture file itself can
-fail (:class:`~pygluster.pcap.PcapError`), in :func:`decode_capture`.
+fail (:class:`~pygluster.capture.pcap.PcapError`), in :func:`decode_capture`.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ import struct
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from pygluster.capture.pcap import ACK, FIN, SYN, PcapError, PcapReader, TcpSegment
 from pygluster.errors import RemoteProtocolError, XdrError
-from pygluster.pcap import ACK, FIN, SYN, PcapError, PcapReader, TcpSegment
 from pygluster.rpc import fops, fops330, glusterd, sunrpc, xdr
 from pygluster.rpc.programs import Procedure, ProgramNumber
 from pygluster.rpc.record import (

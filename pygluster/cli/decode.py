@@ -1,7 +1,7 @@
 """``pygluster decode``: print the gluster RPC messages of a packet capture.
 
-The command reads a pcap/pcapng file (:mod:`pygluster.pcap`), decodes it with
-:mod:`pygluster.decode` and prints one line per message, human-readable or
+The command reads a pcap/pcapng file (:mod:`pygluster.capture.pcap`), decodes it with
+:mod:`pygluster.capture.decode` and prints one line per message, human-readable or
 JSON, then a summary. It does no I/O but reading the file, so ``run`` is a
 coroutine only to fit the CLI's ``trio.run``.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from pygluster.decode import Message
+    from pygluster.capture.decode import Message
 
 __all__ = ["add_command", "parse_filter", "run"]
 
@@ -229,8 +229,8 @@ async def run(args: argparse.Namespace) -> int:
 def _decode_file(args: argparse.Namespace) -> int:
     # Imported here: the decoder declares every program's structs, which
     # other commands should not pay for at start-up.
-    from pygluster.decode import Decoder
-    from pygluster.pcap import PcapError, PcapReader
+    from pygluster.capture.decode import Decoder
+    from pygluster.capture.pcap import PcapError, PcapReader
 
     with open(args.file, "rb") as capture:
         data = capture.read()

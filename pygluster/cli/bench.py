@@ -1,6 +1,6 @@
 """``pygluster bench``: pygluster against libgfapi (fio, qemu) on one image.
 
-The measurements themselves live in :mod:`pygluster.bench`; this module adds
+The measurements themselves live in :mod:`pygluster.tools.bench`; this module adds
 the subcommand, draws the progress lines on stderr and prints the report (a
 Markdown table, or ``--json``).
 """
@@ -14,7 +14,8 @@ from typing import Any
 
 import trio
 
-from pygluster import bench, iolang
+from pygluster.cli import iolang
+from pygluster.tools import bench
 from pygluster.uri import GlusterURI
 
 __all__ = ["add_command"]

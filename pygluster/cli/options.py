@@ -1,0 +1,115 @@
+"""What the image commands share: the help on URIs and sizes, argument types,
+and the limits and switches of the global options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+from pygluster import mgmt
+from pygluster.cli import iolang
+from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
+
+__all__ = [
+    "CHUNK_SIZE",
+    "SIZE_HELP",
+    "URI_HELP",
+    "add_command",
+    "brick_timeouts",
+    "human_bytes",
+    "mgmt_timeout",
+    "say",
+    "seconds",
+    "size_arg",
+    "write_behind",
+]
+
+
+#: Bytes per read/write step of ``cp`` and ``io``: bounds memory (a few chunks
+#: at most are alive at once) while the block device splits each chunk into
+#: parallel 1 MiB RPCs.
+CHUNK_SIZE = 4 * 1024 * 1024
+
+URI_HELP = """\
+gluster URIs (QEMU's syntax):
+  gluster[+tcp]://[HOST[:PORT]]/VOLUME[/PATH/TO/IMAGE]
+  gluster+unix:///VOLUME[/PATH]?socket=/var/run/glusterd.socket
+  json:{"driver":"gluster","volume":"VOL","path":"a.img",
+        "server":[{"type":"inet","host":"h1","port":"24007"},
+                  {"type":"unix","path":"/var/run/glusterd.socket"}]}
+HOST may be a name (its A and AAAA addresses are tried), an IPv4 address or a
+bracketed IPv6 address; PORT defaults to 24007 (glusterd). With several
+servers (json: form) each is tried in order until one answers.
+"""
+
+SIZE_HELP = """\
+SIZE is in bytes, 0x hex, or a number with a suffix k/K, M, G or T (powers of
+1024, as qemu-img: 10G is 10737418240; 1.5k is 1536).
+"""
+
+
+def size_arg(text: str) -> int:
+    try:
+        return iolang.parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid SIZE: {exc}") from None
+
+
+def add_command(
+    commands: Any, name: str, summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=examples + "\n" + URI_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite, positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive number of seconds"
+        )
+    return value
+
+
+def mgmt_timeout(args: argparse.Namespace) -> float:
+    timeout: float = mgmt.DEFAULT_CALL_TIMEOUT if args.timeout is None else args.timeout
+    return timeout
+
+
+def brick_timeouts(args: argparse.Namespace) -> dict[str, Any]:
+    """The connect and per-request limits for opening images (--timeout)."""
+    return {
+        "connect_timeout": args.connect_timeout,
+        "timeout": DEFAULT_REQUEST_TIMEOUT if args.timeout is None else args.timeout,
+    }
+
+
+def write_behind(args: argparse.Namespace) -> bool | None:
+    """--write-behind as open_async's ``write_behind``."""
+    choice = getattr(args, "write_behind", "volfile")
+    return {"on": True, "off": False}.get(choice)
+
+
+def human_bytes(value: int) -> str:
+    if value < 1024:
+        return f"{value} bytes"
+    return iolang.format_size(value)
+
+
+def say(*lines: str) -> None:
+    for line in lines:
+        print(line)
+    sys.stdout.flush()  # keep results ahead of a later error on stderr
