@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pygluster.rpc import glusterd
+from pygluster.rpc import callback
 from pygluster.rpc.programs import ProgramNumber
 
 if TYPE_CHECKING:
@@ -434,7 +434,7 @@ def _socket_ends(
 def _server_call_name(prog: int, proc: int) -> str:
     if prog == ProgramNumber.GLUSTER_CBK:
         try:
-            return glusterd.CbkProc(proc).name
+            return callback.CbkProc(proc).name
         except ValueError:
             pass
     return f"prog {prog} proc {proc}"

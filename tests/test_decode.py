@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pygluster.capture.decode import Decoder, Message, decode_capture
 from pygluster.capture.pcap import ACK, FIN, PSH, SYN, PcapError, TcpSegment
 from pygluster.cli import decode as cli_decode
-from pygluster.rpc import fops, fops330, glusterd, sunrpc, xdr
+from pygluster.rpc import callback, fops, glusterd, sunrpc, xdr
 from pygluster.rpc.record import record_mark
 from tests.test_pcap import FIXTURE, ipv4, link, pcap, tcp
 
@@ -316,7 +316,7 @@ def test_read_reply_payload_length() -> None:
 
 def test_callbacks_use_their_own_xid_space() -> None:
     wire = Wire()
-    cbk = fops330.CALLBACK_PROCEDURES[1]  # FETCHSPEC, empty body
+    cbk = callback.CALLBACK_PROCEDURES[1]  # FETCHSPEC, empty body
     segments = [
         *wire.handshake(),
         wire.segment(CLIENT, lookup_call(1, "x")),

@@ -241,11 +241,11 @@ def test_nested_fixed_struct_is_flattened_into_its_parents_run() -> None:
 
 def test_every_declared_struct_resolves_its_codecs() -> None:
     """Field codecs are read from the annotations on first use (cheap
-    imports); resolve all of them here, fops330's too, so that a wrong
+    imports); resolve all of them here, fops_v3 and callback too, so that a wrong
     codec expression fails a test rather than a first encode in the field."""
-    from pygluster.rpc import fops330
+    from pygluster.rpc import callback, fops_v3
 
-    for module in (sunrpc, glusterd, fops, fops330):
+    for module in (sunrpc, glusterd, fops, fops_v3, callback):
         for obj in vars(module).values():
             if xdr.is_struct(obj):
                 codec = xdr.as_codec(obj)

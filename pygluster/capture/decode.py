@@ -53,8 +53,13 @@ from typing import TYPE_CHECKING, Any
 
 from pygluster.capture.pcap import ACK, FIN, SYN, PcapError, PcapReader, TcpSegment
 from pygluster.errors import RemoteProtocolError, XdrError
-from pygluster.rpc import fops, fops330, glusterd, sunrpc, xdr
-from pygluster.rpc.programs import Procedure, ProgramNumber
+from pygluster.rpc import callback, fops, fops_v3, glusterd, sunrpc, xdr
+from pygluster.rpc.programs import (
+    Procedure,
+    ProgramNumber,
+    all_programs,
+    find_program,
+)
 from pygluster.rpc.record import (
     DEFAULT_MAX_RECORD_SIZE,
     DivertedRecord,
@@ -76,100 +81,19 @@ __all__ = [
 
 # --- what is known about each program -------------------------------------------
 
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _ProgramInfo:
-    """A program at one version: its name and the procedures we can decode."""
-
-    name: str
-    procedures: dict[int, Procedure[Any, Any]]
-    proc_names: dict[int, str]
-    header_only: bool = False
-
-
-def _named(procs: dict[int, Procedure[Any, Any]]) -> dict[int, str]:
-    return {number: proc.name for number, proc in procs.items()}
-
-
-# protocol-common.h enum gf_fop_procnum (GFS3_OP_*): names for every number,
-# including the ones without a declared struct.
-_FOP_NAME_LIST = """
-    NULL STAT READLINK MKNOD MKDIR UNLINK RMDIR SYMLINK RENAME LINK TRUNCATE OPEN
-    READ WRITE STATFS FLUSH FSYNC SETXATTR GETXATTR REMOVEXATTR OPENDIR FSYNCDIR
-    ACCESS CREATE FTRUNCATE FSTAT LK LOOKUP READDIR INODELK FINODELK ENTRYLK
-    FENTRYLK XATTROP FXATTROP FGETXATTR FSETXATTR RCHECKSUM SETATTR FSETATTR
-    READDIRP RELEASE RELEASEDIR FREMOVEXATTR FALLOCATE DISCARD ZEROFILL IPC SEEK
-    COMPOUND LEASE GETACTIVELK SETACTIVELK ICREATE NAMELINK PUT COPY_FILE_RANGE
-"""
-_FOP_NUMBERED = dict(enumerate(_FOP_NAME_LIST.split()))
-
-_DUMP_PROCS: dict[int, Procedure[Any, Any]] = {1: glusterd.DUMP, 2: glusterd.PING}
-_HANDSHAKE_PROCS: dict[int, Procedure[Any, Any]] = {
-    1: glusterd.SETVOLUME,
-    2: glusterd.GETSPEC,
-    3: fops330.HANDSHAKE_PING,
-    4: fops330.SET_LK_VER,
-    5: fops330.EVENT_NOTIFY,
-    6: glusterd.GET_VOLUME_INFO,
-}
-_PORTMAP_PROCS: dict[int, Procedure[Any, Any]] = {
-    1: glusterd.PORTBYBRICK,
-    2: fops330.BRICKBYPORT,
-    4: fops330.SIGNIN,
-    5: fops330.SIGNOUT,
-}
-_FOP400_PROCS = {**fops.PROCEDURES, **fops330.V400_EXTRA_PROCEDURES}
-
-#: (program, version) → what we know. Programs glusterd uses among its own
-#: daemons and the gluster CLI are named but decoded header-only.
-_PROGRAMS: dict[tuple[int, int], _ProgramInfo] = {
-    (ProgramNumber.GLUSTER_DUMP, 1): _ProgramInfo(
-        "GF-DUMP", _DUMP_PROCS, {0: "NULL", **_named(_DUMP_PROCS)}
-    ),
-    (ProgramNumber.GLUSTER_HNDSK, 2): _ProgramInfo(
-        "GlusterFS Handshake",
-        _HANDSHAKE_PROCS,
-        {0: "NULL", **_named(_HANDSHAKE_PROCS), 7: "GET_SNAPSHOT_INFO"},
-    ),
-    (ProgramNumber.GLUSTER_PMAP, 1): _ProgramInfo(
-        "Gluster Portmap",
-        _PORTMAP_PROCS,
-        {0: "NULL", **_named(_PORTMAP_PROCS), 3: "SIGNUP", 4: "SIGNIN", 5: "SIGNOUT"},
-    ),
-    (ProgramNumber.GLUSTER_CBK, 1): _ProgramInfo(
-        "GlusterFS Callback",
-        fops330.CALLBACK_PROCEDURES,
-        _named(fops330.CALLBACK_PROCEDURES),
-    ),
-    (ProgramNumber.GLUSTER_FOP, 400): _ProgramInfo(
-        "GlusterFS 4.x v1", _FOP400_PROCS, _FOP_NUMBERED
-    ),
-    (ProgramNumber.GLUSTER_FOP, 330): _ProgramInfo(
-        "GlusterFS 3.3", fops330.PROCEDURES, _FOP_NUMBERED
-    ),
-    **{
-        (number, version): _ProgramInfo(name, {}, {}, header_only=True)
-        for number, version, name in (
-            (ProgramNumber.GLUSTERD_PEER, 2, "GlusterD svc peer"),
-            (ProgramNumber.GLUSTER_CLI, 2, "GlusterD svc cli"),
-            (ProgramNumber.GLUSTERD_MGMT, 2, "GlusterD svc mgmt"),
-            (ProgramNumber.GLUSTERD_MGMT, 3, "GlusterD svc mgmt v3"),
-            (ProgramNumber.GLUSTERD_MGMT_HNDSK, 1, "Gluster MGMT Handshake"),
-            (ProgramNumber.GLUSTERD_BRICK, 2, "Gluster Brick operations"),
-        )
-    },
-}
+# Every declaring module, imported for its programs (rpc/programs.py registry).
+_DECLARING_MODULES = (glusterd, callback, fops, fops_v3)
 
 #: Program numbers that make a CALL plausible when resyncing a stream.
-_KNOWN_PROGRAMS = frozenset(number for number, _ in _PROGRAMS)
+_KNOWN_PROGRAMS = frozenset(program.number for program in all_programs())
 #: Procedure 0 of every program: no arguments, no results (RFC 5531 §12).
 _NULL_PROC = Procedure(glusterd.DUMP_PROGRAM, 0, "NULL", xdr.VOID, xdr.VOID)
 
 
 def program_name(prog: int, vers: int) -> str | None:
     """The name of a known program version (``"GlusterFS 4.x v1"``), or None."""
-    info = _PROGRAMS.get((prog, vers))
-    return info.name if info is not None else None
+    program = find_program(prog, vers)
+    return program.name if program is not None else None
 
 
 # --- messages ---------------------------------------------------------------------
@@ -861,11 +785,11 @@ class Decoder:
             message.cred = _credential(call.cred)
         except XdrError as exc:
             message.error = f"bad credential: {exc}"
-        info = _PROGRAMS.get((call.prog, call.vers))
+        info = find_program(call.prog, call.vers)
         procedure: Procedure[Any, Any] | None = None
         if info is not None:
             message.program = info.name
-            message.name = info.proc_names.get(call.proc)
+            message.name = info.name_of(call.proc)
             procedure = info.procedures.get(call.proc)
             if procedure is None and call.proc == 0:
                 procedure = _NULL_PROC

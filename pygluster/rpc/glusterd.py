@@ -1,14 +1,16 @@
-"""glusterd and handshake programs: DUMP, PING, GETSPEC, PORTBYBRICK, SETVOLUME.
+"""glusterd's programs: dump, handshake and portmap, and the ones named only.
 
 Declarations only, no I/O: the structs of ``rpc-common-xdr.x``,
 ``glusterfs3-xdr.x`` and ``portmap-xdr.x`` that a client needs before its first
 fop, the old-style serialized dict they carry (``dict.c dict_serialize``), and
-the :class:`~pygluster.rpc.programs.Procedure` objects that tie them together.
+the :class:`~pygluster.rpc.programs.Procedure` objects that tie them together;
+also what bricks and glusterd send each other (SIGNIN, SET_LK_VER, ...), for
+reading captures, and the programs glusterd speaks among its own daemons,
+named only.
 """
 
 from __future__ import annotations
 
-import enum
 import struct
 from typing import TYPE_CHECKING, Annotated, TypeAlias
 
@@ -20,11 +22,15 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "BRICKBYPORT",
     "DUMP",
     "DUMP_PROGRAM",
+    "EVENT_NOTIFY",
     "GETSPEC",
     "GET_VOLUME_INFO",
+    "GLUSTERD_INTERNAL_PROGRAMS",
     "GLUSTER_DUMP_GFS_ID",
+    "HANDSHAKE_PING",
     "HANDSHAKE_PROGRAM",
     "OLD_DICT",
     "OP_VERSION_XDATA",
@@ -32,20 +38,30 @@ __all__ = [
     "PORTBYBRICK",
     "PORTMAP_PROGRAM",
     "SETVOLUME",
-    "CbkProc",
+    "SET_LK_VER",
+    "SIGNIN",
+    "SIGNOUT",
     "GfCommonRsp",
     "GfDumpReq",
     "GfDumpRsp",
+    "GfEventNotifyReq",
+    "GfEventNotifyRsp",
     "GfGetVolumeInfoReq",
     "GfGetVolumeInfoRsp",
     "GfGetspecReq",
     "GfGetspecRsp",
     "GfProgDetail",
+    "GfSetLkVerReq",
+    "GfSetLkVerRsp",
     "GfSetvolumeReq",
     "GfSetvolumeRsp",
     "OldDict",
+    "PmapBrickByPortReq",
+    "PmapBrickByPortRsp",
     "PmapPortByBrickReq",
     "PmapPortByBrickRsp",
+    "PmapSigninReq",
+    "PmapSigninRsp",
     "dict_str",
     "str_dict",
 ]
@@ -280,12 +296,112 @@ class PmapPortByBrickRsp:
     port: Annotated[int, xdr.INT]
 
 
+# --- what glusterd and bricks send each other (for captures) ------------------
+
+
+@xdr.struct
+class GfEventNotifyReq:
+    """struct gf_event_notify_req { int op; opaque dict<>; };  -- glusterfs3-xdr.x"""
+
+    op: Annotated[int, xdr.INT]
+    dict: Annotated[DictValues, OLD_DICT]
+
+
+@xdr.struct
+class GfEventNotifyRsp:
+    """struct gf_event_notify_rsp { int op_ret; int op_errno; opaque dict<>; };  --
+    glusterfs3-xdr.x"""
+
+    op_ret: Annotated[int, xdr.INT]
+    op_errno: Annotated[int, xdr.INT]
+    dict: Annotated[DictValues, OLD_DICT]
+
+
+@xdr.struct
+class GfSetLkVerReq:
+    """struct gf_set_lk_ver_req { string uid<>; int lk_ver; };  -- glusterfs3-xdr.x"""
+
+    uid: Annotated[str, xdr.String()]
+    lk_ver: Annotated[int, xdr.INT]
+
+
+@xdr.struct
+class GfSetLkVerRsp:
+    """struct gf_set_lk_ver_rsp { int op_ret; int op_errno; int lk_ver; };  --
+    glusterfs3-xdr.x"""
+
+    op_ret: Annotated[int, xdr.INT]
+    op_errno: Annotated[int, xdr.INT]
+    lk_ver: Annotated[int, xdr.INT]
+
+
+@xdr.struct
+class PmapBrickByPortReq:
+    """struct pmap_brick_by_port_req { int port; };  -- portmap-xdr.x"""
+
+    port: Annotated[int, xdr.INT]
+
+
+@xdr.struct
+class PmapBrickByPortRsp:
+    """struct pmap_brick_by_port_rsp { int op_ret; int op_errno; int status; string
+    brick<>; };  -- portmap-xdr.x"""
+
+    op_ret: Annotated[int, xdr.INT]
+    op_errno: Annotated[int, xdr.INT]
+    status: Annotated[int, xdr.INT]
+    brick: Annotated[str, xdr.String()]
+
+
+@xdr.struct
+class PmapSigninReq:
+    """struct pmap_signin_req { string brick<>; int port; int rdma_port; };
+    -- portmap-xdr.x (pmap_signout_req is the same)
+
+    Older .x files lack ``rdma_port``; 10.3 bricks send it (the SIGNIN calls
+    of a 10.3 capture are 4 bytes longer than brick + port).
+    """
+
+    brick: Annotated[str, xdr.String()]
+    port: Annotated[int, xdr.INT]
+    rdma_port: Annotated[int, xdr.INT]
+
+
+@xdr.struct
+class PmapSigninRsp:
+    """struct pmap_signin_rsp { int op_ret; int op_errno; };  -- portmap-xdr.x
+    (pmap_signout_rsp is the same)"""
+
+    op_ret: Annotated[int, xdr.INT]
+    op_errno: Annotated[int, xdr.INT]
+
+
 # --- programs and procedures --------------------------------------------------
 
-DUMP_PROGRAM = Program("GF-DUMP", ProgramNumber.GLUSTER_DUMP, 1)
-HANDSHAKE_PROGRAM = Program("GlusterFS Handshake", ProgramNumber.GLUSTER_HNDSK, 2)
-PORTMAP_PROGRAM = Program("Gluster Portmap", ProgramNumber.GLUSTER_PMAP, 1)
-CALLBACK_PROGRAM = Program("GlusterFS Callback", ProgramNumber.GLUSTER_CBK, 1)
+DUMP_PROGRAM = Program("GF-DUMP", ProgramNumber.GLUSTER_DUMP, 1, names={0: "NULL"})
+HANDSHAKE_PROGRAM = Program(
+    "GlusterFS Handshake",
+    ProgramNumber.GLUSTER_HNDSK,
+    2,
+    names={0: "NULL", 7: "GET_SNAPSHOT_INFO"},
+)
+PORTMAP_PROGRAM = Program(
+    "Gluster Portmap", ProgramNumber.GLUSTER_PMAP, 1, names={0: "NULL", 3: "SIGNUP"}
+)
+
+#: Programs glusterd uses among its own daemons and with the gluster CLI:
+#: named, so a capture decoder can say what they are, but not declared.
+GLUSTERD_INTERNAL_PROGRAMS = tuple(
+    Program(name, number, version, header_only=True)
+    for number, version, name in (
+        (ProgramNumber.GLUSTERD_PEER, 2, "GlusterD svc peer"),
+        (ProgramNumber.GLUSTER_CLI, 2, "GlusterD svc cli"),
+        (ProgramNumber.GLUSTERD_MGMT, 2, "GlusterD svc mgmt"),
+        (ProgramNumber.GLUSTERD_MGMT, 3, "GlusterD svc mgmt v3"),
+        (ProgramNumber.GLUSTERD_MGMT_HNDSK, 1, "Gluster MGMT Handshake"),
+        (ProgramNumber.GLUSTERD_BRICK, 2, "Gluster Brick operations"),
+    )
+)
 
 #: gfs_id gfapi puts in DUMP (0xcaed, seen on the wire; the server ignores it).
 GLUSTER_DUMP_GFS_ID = 0xCAED
@@ -315,19 +431,18 @@ GETSPEC_FLAG_SERVERS_LIST = 1
 #: 100000 is GD_OP_VERSION_MAX of glusterfs 10.
 OP_VERSION_XDATA = str_dict({"max-op-version": 100000, "min-op-version": 1})
 
+# --- glusterd procedures pygluster does not call -------------------------------------
 
-class CbkProc(enum.IntEnum):
-    """GF_CBK_* procedures of the callback program (protocol-common.h)."""
-
-    NULL = 0
-    FETCHSPEC = 1
-    INO_FLUSH = 2
-    EVENT_NOTIFY = 3
-    GET_SNAPS = 4
-    CACHE_INVALIDATION = 5
-    CHILD_UP = 6
-    CHILD_DOWN = 7
-    RECALL_LEASE = 8
-    STATEDUMP = 9
-    INODELK_CONTENTION = 10
-    ENTRYLK_CONTENTION = 11
+# protocol-common.h GF_HNDSK_*: the brick's own PING (clients use GF-DUMP's).
+HANDSHAKE_PING = procedure(HANDSHAKE_PROGRAM, 3, "PING", xdr.VOID, GfCommonRsp)
+SET_LK_VER = procedure(HANDSHAKE_PROGRAM, 4, "SET_LK_VER", GfSetLkVerReq, GfSetLkVerRsp)
+EVENT_NOTIFY = procedure(
+    HANDSHAKE_PROGRAM, 5, "EVENT_NOTIFY", GfEventNotifyReq, GfEventNotifyRsp
+)
+# protocol-common.h GF_PMAP_BRICKBYPORT.
+BRICKBYPORT = procedure(
+    PORTMAP_PROGRAM, 2, "BRICKBYPORT", PmapBrickByPortReq, PmapBrickByPortRsp
+)
+# Bricks sign in and out with glusterd's portmap (glusterfsd-mgmt.c).
+SIGNIN = procedure(PORTMAP_PROGRAM, 4, "SIGNIN", PmapSigninReq, PmapSigninRsp)
+SIGNOUT = procedure(PORTMAP_PROGRAM, 5, "SIGNOUT", PmapSigninReq, PmapSigninRsp)
