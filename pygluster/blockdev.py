@@ -64,7 +64,7 @@ log = logging.getLogger("pygluster.blockdev")
 #: Bytes per READ/WRITE RPC when a request is split. Measured on pyg_single
 #: (2-core machine, 32 MiB requests, 2026-11-26): 128 KiB chunks gave ~200
 #: MiB/s either way, 1 MiB ~1000 MiB/s write / ~350-440 read, 4 MiB no better.
-#: The brick accepts up to 64 MiB per call (gluster-protocol.md §7).
+#: The brick accepts up to 64 MiB per call (protocol.md §7).
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 #: Chunks in flight at once per request: 4-8 measured best at 1 MiB chunks
 #: (16 no better); the brick throttles a connection at 64 outstanding RPCs

@@ -164,7 +164,7 @@ async def port_by_brick(
     """Ask the glusterd on ``host`` which TCP port serves ``brick_path``.
 
     Portmap is only offered on glusterd's TCP port, never on its unix socket
-    (gluster-protocol.md §1), and takes the brick path alone (§5.3).
+    (protocol.md §1), and takes the brick path alone (§5.3).
 
     Raises:
         MgmtError: glusterd does not know the brick or it is not running.
@@ -180,7 +180,7 @@ async def port_by_brick(
         reply = await client.call(
             glusterd.PORTBYBRICK, glusterd.PmapPortByBrickReq(brick=brick_path)
         )
-    # Portmap failure is op_ret -1 with op_errno 0 (gluster-protocol.md §12).
+    # Portmap failure is op_ret -1 with op_errno 0 (protocol.md §12).
     if reply.op_ret >= 0 and reply.port > 65535:
         # pmap_port_by_brick_rsp.port is an int; a TCP port is 16 bits, and
         # truncating it would connect somewhere else entirely.

@@ -1,10 +1,12 @@
-"""Test configuration: trio tests without a plugin, hypothesis profiles."""
+"""Test configuration: trio tests without a plugin, hypothesis profiles, and
+the ``integration`` marker on everything that needs the real cluster."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,17 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+_INTEGRATION = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/integration/ ``integration`` (it needs the
+    real cluster), so ``-m "not integration"`` runs the offline rest."""
+    for item in items:
+        if item.path.is_relative_to(_INTEGRATION):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.hookimpl(tryfirst=True)

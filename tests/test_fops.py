@@ -1,4 +1,4 @@
-"""Fop v400 structs vs the wire vectors of gluster-protocol.md §13; gfx_dict."""
+"""Fop v400 structs vs the wire vectors of protocol.md §13; gfx_dict."""
 
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ def test_program_and_procedure_numbers() -> None:
     assert fops.FOP_PROGRAM.number == ProgramNumber.GLUSTER_FOP
     assert int(fops.FOP_PROGRAM.number) == 1298437
     assert fops.FOP_PROGRAM.version == 400
-    # gluster-protocol.md §3.6
+    # protocol.md §3.6
     expected = {
         "STAT": 1, "MKNOD": 3, "MKDIR": 4, "UNLINK": 5, "RMDIR": 6, "RENAME": 8,
         "TRUNCATE": 10, "OPEN": 11, "READ": 12, "WRITE": 13, "STATFS": 14,

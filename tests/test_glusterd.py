@@ -1,4 +1,4 @@
-"""glusterd/handshake declarations vs the wire vectors of gluster-protocol.md §13."""
+"""glusterd/handshake declarations vs the wire vectors of protocol.md §13."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ States: ``OPEN`` → ``CLOSED`` (the peer ended the stream cleanly) or ``ERROR``
   returns :data:`NEED_DATA`. Events:
 
   - :class:`Reply` for each answered call, matched by xid. Replies arrive in
-    any order (gluster-protocol.md §10). A reply that the server did not
+    any order (protocol.md §10). A reply that the server did not
     execute (MSG_DENIED, accept_stat != SUCCESS) or whose results do not
     decode carries ``error`` instead of ``result``: that fails one call, not
     the connection, because record framing is intact.
@@ -245,7 +245,7 @@ class RpcConnection:
         )
         body = header + xdr.encode(args, procedure.args)
         # One fragment per record: the brick breaks WRITEs split across
-        # fragments (gluster-protocol.md §1, gotcha 6).
+        # fragments (protocol.md §1, gotcha 6).
         mark = record_mark(len(body) + len(payload))
         self._pending[xid] = procedure
         if (
@@ -449,7 +449,7 @@ class RpcConnection:
         stat = accepted.reply_data.discriminant
         if stat != AcceptStat.SUCCESS:
             # A body may follow even so (glusterd appends one to GARBAGE_ARGS;
-            # gluster-protocol.md §2.2): ignore it.
+            # protocol.md §2.2): ignore it.
             return Reply(message.xid, procedure, None, _not_accepted(procedure, stat))
         return _decode_results(message.xid, procedure, view[end:])
 

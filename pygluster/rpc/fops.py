@@ -485,7 +485,7 @@ class DictValue:
     checked when encoded (:data:`GFX_VALUE`), like struct fields.
 
     Use PTR for byte-exact xattr values: the brick appends a NUL to STR
-    values (gluster-protocol.md §4.2). INT/UINT/DOUBLE travel as binary.
+    values (protocol.md §4.2). INT/UINT/DOUBLE travel as binary.
     """
 
     type: DataType
@@ -1859,7 +1859,7 @@ _REMOVED = MdataFlags.CTIME | MdataFlags.PAR_CTIME | MdataFlags.PAR_MTIME
 
 #: AUTH_GLUSTERFS_v3 ``flags`` gfapi sends with each fop, by procedure name:
 #: the times the brick sets to the credential's ctime (utime xlator,
-#: gluster-protocol.md §8.6). 0 for every fop that changes no time.
+#: protocol.md §8.6). 0 for every fop that changes no time.
 CTIME_FLAGS: dict[str, int] = {
     **{proc.name: 0 for proc in PROCEDURES.values()},
     "CREATE": int(_CREATED),  # 31

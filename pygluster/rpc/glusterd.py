@@ -80,7 +80,7 @@ class OldDict(xdr.Codec[dict[str, bytes]]):
     count (BE i32), then per pair keylen (BE u32, without the NUL), vallen
     (BE u32), the key and one NUL, then vallen raw bytes with no padding.
     Numbers and strings are sent as decimal/text *with* a trailing NUL that
-    vallen counts (gluster-protocol.md §4.1); values are kept as raw bytes
+    vallen counts (protocol.md §4.1); values are kept as raw bytes
     here, see :func:`str_dict` and :func:`dict_str`. An empty dict is an
     empty opaque.
     """
@@ -427,7 +427,7 @@ PORTBYBRICK = procedure(
 GETSPEC_FLAG_SERVERS_LIST = 1
 
 #: GETSPEC's xdata: without it glusterd assumes client op-version 1 and refuses
-#: every modern volume with EOPNOTSUPP (gluster-protocol.md §5.2, gotcha 12).
+#: every modern volume with EOPNOTSUPP (protocol.md §5.2, gotcha 12).
 #: 100000 is GD_OP_VERSION_MAX of glusterfs 10.
 OP_VERSION_XDATA = str_dict({"max-op-version": 100000, "min-op-version": 1})
 

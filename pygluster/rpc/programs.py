@@ -3,7 +3,7 @@
 A :class:`Procedure` bundles everything the sans-IO connection needs to send a
 call and decode its reply: program number and version, procedure number, the
 argument and result codecs, and whether raw payload bytes follow the XDR part
-(WRITE's request, READ's reply; gluster-protocol.md §7).
+(WRITE's request, READ's reply; protocol.md §7).
 
 A :class:`Program` owns its procedures: :func:`procedure` adds each one to
 its program's table as it is declared, and every program is registered by

@@ -4,7 +4,7 @@ Each record is one or more fragments; a fragment is a 4-byte big-endian mark
 (top bit = last fragment, low 31 bits = length, the mark not counted) followed
 by that many bytes. We always *send* a record as a single fragment: the brick's
 WRITE decoder breaks when a fragment boundary falls inside or after the XDR
-header (gluster-protocol.md §1, verified against 10.3). We *accept* any
+header (protocol.md §1, verified against 10.3). We *accept* any
 fragmentation, because the RFC allows it.
 
 Theory of operation

@@ -7,7 +7,7 @@ the procedure's arguments or results begin.
 Gluster clients authenticate with AUTH_GLUSTERFS_v2 (glusterd connections,
 DUMP, PING) and AUTH_GLUSTERFS_v3 (brick connections once the brick offers
 fops v400); v3 adds the ctime fields the brick's utime feature uses to set
-timestamps (gluster-protocol.md §2.3, §8.6).
+timestamps (protocol.md §2.3, §8.6).
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ _V3_TIMES_END = _V3_TIMES_AT + _V3_TIMES.size
 
 def _default_lk_owner(pid: int) -> bytes:
     # gfapi's default lock owner is the caller's pid, 4 bytes little-endian
-    # (qemu-img pid 7229 -> 3d1c0000; gluster-protocol.md §2.3).
+    # (qemu-img pid 7229 -> 3d1c0000; protocol.md §2.3).
     return struct.pack("<I", pid & 0xFFFF_FFFF)
 
 
@@ -323,7 +323,7 @@ class Credentials:
     """Who the calls are made as: the caller's real identity by default.
 
     The brick runs each fop as ``uid``/``gid``/``groups`` (AUTH_NULL would run
-    as root; gluster-protocol.md §2.3, gotcha 10), and locks are owned by
+    as root; protocol.md §2.3, gotcha 10), and locks are owned by
     ``lk_owner`` together with the connection (§8.4).
     """
 
@@ -340,7 +340,7 @@ class Credentials:
     def __post_init__(self) -> None:
         if self.pid < 0:
             # Negative pids mark gluster's internal clients and get special
-            # privileges on the brick (gluster-protocol.md gotcha 17).
+            # privileges on the brick (protocol.md gotcha 17).
             raise LocalProtocolError(f"pid {self.pid} is negative")
         if not self.lk_owner:
             object.__setattr__(self, "lk_owner", _default_lk_owner(self.pid))
@@ -374,7 +374,7 @@ class Credentials:
             flags: MDATA bits telling the brick which times to set (stack.h:
                 CTIME 0x1, MTIME 0x2, ATIME 0x4, PAR_CTIME 0x8, ...).
             ctime_ns: the client's wall clock in nanoseconds; the brick sets
-                the flagged times to it (gluster-protocol.md §8.6).
+                the flagged times to it (protocol.md §8.6).
         """
         seconds, nanoseconds = divmod(ctime_ns, 1_000_000_000)
         template = self._v3_template

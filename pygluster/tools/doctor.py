@@ -484,7 +484,7 @@ class _Doctor:
             server.transport == "unix"
             and (ProgramNumber.GLUSTER_PMAP, 1) not in offered
         ):
-            # glusterd offers portmap on TCP only (gluster-protocol.md §1).
+            # glusterd offers portmap on TCP only (protocol.md §1).
             detail += "; no Portmap here (normal on the unix socket: bricks are "
             detail += f"portmapped over TCP port {GLUSTERD_PORT} of their host)"
         self.add(name, "ok", detail, None, timer)

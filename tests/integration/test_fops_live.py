@@ -120,7 +120,7 @@ async def brick_port(host: str) -> tuple[str, int]:
 async def brick_session(host: str) -> AsyncIterator[Session]:
     path, port = await brick_port(host)
     async with open_rpc_client(TcpAddress(host, port)) as client:
-        # gluster-protocol.md §5.4: the keys gfapi sends that matter.
+        # protocol.md §5.4: the keys gfapi sends that matter.
         setvolume = glusterd.GfSetvolumeReq(
             dict=glusterd.str_dict(
                 {

@@ -162,7 +162,7 @@ async def test_dump_lists_programs_of_glusterd_and_a_brick(host: str) -> None:
 
 
 async def test_unix_socket_offers_no_portmap() -> None:
-    """gluster-protocol.md §1: PORTBYBRICK over glusterd's unix socket is
+    """protocol.md §1: PORTBYBRICK over glusterd's unix socket is
     PROG_UNAVAIL, which is why portmap always goes over TCP."""
     from pygluster.errors import RpcNotAccepted
 
