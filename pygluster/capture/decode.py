@@ -43,15 +43,19 @@ fail (:class:`~pygluster.capture.pcap.PcapError`), in :func:`decode_capture`.
 from __future__ import annotations
 
 import dataclasses
-import enum
-import errno
 import json
-import math
 import struct
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from pygluster.capture.pcap import ACK, FIN, SYN, PcapError, PcapReader, TcpSegment
+from pygluster.capture.render import (
+    DECODE,
+    credential_fields,
+    enum_text,
+    errno_name,
+    name_enums,
+    render,
+)
 from pygluster.errors import RemoteProtocolError, XdrError
 from pygluster.rpc import callback, fops, fops_v3, glusterd, sunrpc, xdr
 from pygluster.rpc.programs import (
@@ -185,126 +189,24 @@ class Connection:
     messages: int = 0
 
 
-# --- JSON conversion of decoded values --------------------------------------------
-
-# Fields holding a gfid (16 bytes shown as a UUID).
-_GFID_FIELDS = frozenset(
-    {"gfid", "pargfid", "oldgfid", "newgfid", "ia_gfid", "gfid1", "gfid2"}
-)
-# Integer fields shown by name, per procedure name: (field, enum).
-_ENUM_FIELDS: dict[str, tuple[tuple[str, type[enum.IntEnum]], ...]] = {
-    "SEEK": (("what", fops.SeekWhat),),
-    "LK": (("cmd", fops.LkCmd), ("type", fops.LkType)),
-    "INODELK": (("cmd", fops.LkCmd), ("type", fops.LkType)),
-    "FINODELK": (("cmd", fops.LkCmd), ("type", fops.LkType)),
-    "ENTRYLK": (("cmd", fops.EntrylkCmd), ("type", fops.EntrylkType)),
-    "FENTRYLK": (("cmd", fops.EntrylkCmd), ("type", fops.EntrylkType)),
-    "XATTROP": (("flags", fops.XattropFlags),),
-    "FXATTROP": (("flags", fops.XattropFlags),),
-}
+# --- JSON conversion of decoded values (the shared renderer, decode style) -----
 
 
-def _jsonable(value: object, key: str | None = None) -> Any:
+def _jsonable(value: object) -> Any:
     """A decoded XDR value as plain JSON types (see :attr:`Message.fields`)."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value)
-        if key in _GFID_FIELDS and len(raw) == 16:
-            return str(uuid.UUID(bytes=raw))
-        return raw.hex()
-    if isinstance(value, fops.DictValue):
-        return _dict_value(value)
-    if isinstance(value, dict):
-        return {str(k): _dict_entry(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_jsonable(item, key) for item in value]
-    if isinstance(value, xdr.UnionArm):
-        return {"discriminant": value.discriminant, "value": _jsonable(value.value)}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _jsonable(getattr(value, f.name), f.name)
-            for f in dataclasses.fields(value)
-        }
-    return repr(value)
-
-
-def _dict_value(value: fops.DictValue) -> dict[str, Any]:
-    """A typed gfx_dict value: ``{"type": "GFUUID", "value": ...}``."""
-    payload: Any
-    if value.type == fops.DataType.GFUUID and isinstance(value.value, bytes):
-        payload = str(uuid.UUID(bytes=value.value)) if len(value.value) == 16 else ""
-    elif value.type in (fops.DataType.STR, fops.DataType.STR_OLD) and isinstance(
-        value.value, bytes
-    ):
-        payload = _text_or_hex(value.value)
-    else:
-        payload = _jsonable(value.value)
-    return {"type": value.type.name, "value": payload}
-
-
-def _dict_entry(value: object) -> Any:
-    if isinstance(value, fops.DictValue):
-        return _dict_value(value)
-    if isinstance(value, bytes):
-        # An old-style (dict_serialize) value: a C string with its NUL, or
-        # binary. Shown as text when it is one.
-        text = _text_or_hex(value)
-        return {"type": "str" if isinstance(text, str) else "bytes", "value": text}
-    return _jsonable(value)
-
-
-def _text_or_hex(raw: bytes) -> str | dict[str, str]:
-    """Text without its trailing NUL when ``raw`` is a printable C string."""
-    body = raw[:-1] if raw.endswith(b"\0") else raw
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"hex": raw.hex()}
-    if "\0" in text or not (text.isprintable() or text.strip("\n\t ").isprintable()):
-        return {"hex": raw.hex()}
-    return text
+    return render(value, DECODE)
 
 
 def _fields(name: str | None, value: object) -> dict[str, Any]:
     """The top-level fields of a decoded struct, with per-fop enum names."""
-    converted = _jsonable(value)
+    converted = render(value, DECODE)
     if not isinstance(converted, dict):
         return {} if converted is None else {"value": converted}
-    for field, kind in _ENUM_FIELDS.get(name or "", ()):
-        number = converted.get(field)
-        if isinstance(number, int):
-            converted[field] = _enum_name(kind, number)
+    name_enums(name, converted)
     op_ret, op_errno = converted.get("op_ret"), converted.get("op_errno")
     if isinstance(op_ret, int) and op_ret < 0 and isinstance(op_errno, int):
-        converted["op_errno_name"] = errno.errorcode.get(op_errno, str(op_errno))
+        converted["op_errno_name"] = errno_name(op_errno)
     return converted
-
-
-def _credential(auth: sunrpc.OpaqueAuth) -> dict[str, Any]:
-    """A CALL's credential: flavor name plus the AUTH_GLUSTERFS fields."""
-    try:
-        flavor: str | int = sunrpc.AuthFlavor(auth.flavor).name
-    except ValueError:
-        flavor = auth.flavor
-    result: dict[str, Any] = {"flavor": flavor}
-    params: sunrpc.AuthGlusterfsParamsV2 | sunrpc.AuthGlusterfsParamsV3
-    if auth.flavor == sunrpc.AuthFlavor.GLUSTERFS_V2:
-        params = xdr.decode(sunrpc.AuthGlusterfsParamsV2, auth.body)
-    elif auth.flavor == sunrpc.AuthFlavor.GLUSTERFS_V3:
-        params = xdr.decode(sunrpc.AuthGlusterfsParamsV3, auth.body)
-    else:
-        if auth.body:
-            result["body"] = auth.body.hex()
-        return result
-    result.update(_jsonable(params))
-    return result
 
 
 # --- reassembly -------------------------------------------------------------------
@@ -782,7 +684,7 @@ class Decoder:
     ) -> None:
         message.prog, message.vers, message.proc = call.prog, call.vers, call.proc
         try:
-            message.cred = _credential(call.cred)
+            message.cred = credential_fields(call.cred, DECODE)
         except XdrError as exc:
             message.error = f"bad credential: {exc}"
         info = find_program(call.prog, call.vers)
@@ -844,12 +746,10 @@ class Decoder:
             rejected: xdr.UnionArm = reply.value
             message.fields = {
                 "reply_stat": "MSG_DENIED",
-                "reject_stat": _enum_name(sunrpc.RejectStat, rejected.discriminant),
+                "reject_stat": enum_text(sunrpc.RejectStat, rejected.discriminant),
             }
             if isinstance(rejected.value, int):
-                message.fields["auth_stat"] = _enum_name(
-                    sunrpc.AuthStat, rejected.value
-                )
+                message.fields["auth_stat"] = enum_text(sunrpc.AuthStat, rejected.value)
             else:
                 message.fields.update(_jsonable(rejected.value))
             message.leftover = len(body)
@@ -859,7 +759,7 @@ class Decoder:
         accepted: sunrpc.AcceptedReply = reply.value
         status = accepted.reply_data.discriminant
         if status != sunrpc.AcceptStat.SUCCESS:
-            message.fields = {"accept_stat": _enum_name(sunrpc.AcceptStat, status)}
+            message.fields = {"accept_stat": enum_text(sunrpc.AcceptStat, status)}
             if accepted.reply_data.value is not None:
                 message.fields.update(_jsonable(accepted.reply_data.value))
             message.leftover = len(body)
@@ -903,13 +803,6 @@ class Decoder:
         elif rest:
             message.leftover = rest
             message.error = f"{procedure.name}: {rest} bytes left over"
-
-
-def _enum_name(kind: type[enum.IntEnum], value: int) -> str | int:
-    try:
-        return kind(value).name
-    except ValueError:
-        return value
 
 
 def decode_capture(data: bytes) -> Iterator[Message]:

@@ -15,16 +15,27 @@ reported once through the ``pygluster.trace`` logger and then ignored.
 from __future__ import annotations
 
 import dataclasses
-import enum
-import errno
 import ipaddress
 import json
 import logging
 import time
-import uuid
 from typing import TYPE_CHECKING, Any, BinaryIO, Self, TextIO
 
 from pygluster.capture.pcapwriter import PcapWriter, StreamEnds
+from pygluster.capture.render import (
+    ENUM_FIELDS,
+    GFID_FIELDS,
+    TRACE,
+    credential_fields,
+    enum_text,
+    errno_name,
+    flavor_name,
+    hex_text,
+    render,
+    text,
+    uuid_text,
+)
+from pygluster.errors import XdrError
 from pygluster.events import (
     BytesReceived,
     BytesSent,
@@ -47,18 +58,15 @@ from pygluster.events import (
 )
 from pygluster.rpc import fops
 from pygluster.rpc.programs import ProgramNumber
-from pygluster.rpc.sunrpc import (
-    AuthFlavor,
-    AuthGlusterfsParamsV2,
-    AuthGlusterfsParamsV3,
-    OpaqueAuth,
-)
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Mapping
 
     from pygluster.rpc.programs import Procedure
+    from pygluster.rpc.sunrpc import (
+        OpaqueAuth,
+    )
 
 __all__ = [
     "BytesReceived",
@@ -89,8 +97,6 @@ __all__ = [
 
 _log = logging.getLogger("pygluster.trace")
 
-#: Bytes shown of a long opaque in ``full`` output before it is cut short.
-_HEX_LIMIT = 64
 #: Fake client ports for connections without TCP ends (unix sockets, tests).
 _FAKE_PORT_BASE = 40000
 #: What a unix-socket connection is drawn as in pcap: glusterd's TCP port.
@@ -119,52 +125,13 @@ _KEY_ARGS = (
     "key",
     "brick",
 )
-#: Enum interpretation of ``flags`` / ``cmd`` / ``type`` per procedure name.
-_FLAG_ENUMS: dict[str, dict[str, type[enum.IntEnum | enum.IntFlag]]] = {
-    "OPEN": {"flags": fops.GfOpenFlags},
-    "CREATE": {"flags": fops.GfOpenFlags},
-    "OPENDIR": {"flags": fops.GfOpenFlags},
-    "LK": {"cmd": fops.LkCmd, "type": fops.LkType},
-    "INODELK": {"cmd": fops.LkCmd, "type": fops.LkType},
-    "FINODELK": {"cmd": fops.LkCmd, "type": fops.LkType},
-    "ENTRYLK": {"cmd": fops.EntrylkCmd, "type": fops.EntrylkType},
-    "FENTRYLK": {"cmd": fops.EntrylkCmd, "type": fops.EntrylkType},
-    "XATTROP": {"flags": fops.XattropFlags},
-    "FXATTROP": {"flags": fops.XattropFlags},
-    "SEEK": {"what": fops.SeekWhat},
-}
-_GFID_FIELDS = frozenset({"gfid", "pargfid", "ia_gfid", "oldgfid", "newgfid"})
-_DICT_FIELDS = ("dict", "xdata")
-
-
-def _uuid_text(raw: bytes) -> str:
-    return str(uuid.UUID(bytes=raw)) if len(raw) == 16 else raw.hex()
-
-
-def _enum_text(kind: type[enum.IntEnum | enum.IntFlag], value: int) -> str:
-    if issubclass(kind, enum.IntFlag):
-        if kind is fops.GfOpenFlags:
-            # The access mode is a 2-bit number, not a flag (O_RDONLY is 0).
-            access = ("RDONLY", "WRONLY", "RDWR", "ACCMODE")[value & 0o3]
-            rest = kind(value & ~0o3)
-            names = [m.name for m in kind if m.value & ~0o3 and m in rest and m.name]
-            known = sum(m.value for m in kind if m.value & ~0o3 and m in rest)
-            extra = value & ~0o3 & ~known
-            parts = [access, *names] + ([oct(extra)] if extra else [])
-            return "|".join(parts)
-        flag = kind(value)
-        return flag.name or hex(value)
-    try:
-        return kind(value).name
-    except ValueError:
-        return str(value)
 
 
 def summarize_args(procedure: Procedure[Any, Any], args: Any) -> dict[str, Any]:
     """The key arguments of a call, JSON-friendly (gfids as UUIDs, flags by name)."""
     if not dataclasses.is_dataclass(args):
         return {}
-    enums = _FLAG_ENUMS.get(procedure.name, {})
+    enums = ENUM_FIELDS.get(procedure.name, {})
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
     out: dict[str, Any] = {}
     for name in _KEY_ARGS:
@@ -173,16 +140,16 @@ def summarize_args(procedure: Procedure[Any, Any], args: Any) -> dict[str, Any]:
         value = values[name]
         if name not in enums and name in ("flag", "flags", "xflags") and not value:
             continue
-        if name in _GFID_FIELDS and value == fops.NULL_GFID:
+        if name in GFID_FIELDS and value == fops.NULL_GFID:
             continue  # "no gfid" (a named LOOKUP's gfid, a nameless one's pargfid)
-        if name in _GFID_FIELDS and isinstance(value, bytes):
-            out[name] = _uuid_text(value)
+        if name in GFID_FIELDS and isinstance(value, bytes):
+            out[name] = uuid_text(value)
         elif name in enums and isinstance(value, int):
-            out[name] = _enum_text(enums[name], value)
+            out[name] = enum_text(enums[name], value)
         elif name == "mode" and isinstance(value, int):
             out[name] = oct(value)
         elif isinstance(value, bytes):
-            out[name] = _short_hex(value)
+            out[name] = hex_text(value, TRACE.hex_limit)
         else:
             out[name] = value
     # Xattr names: SETXATTR/XATTROP send them as the dict's keys.
@@ -193,7 +160,7 @@ def summarize_args(procedure: Procedure[Any, Any], args: Any) -> dict[str, Any]:
     if procedure.name == "SETVOLUME":
         setvolume = values.get("dict")
         if isinstance(setvolume, dict) and "remote-subvolume" in setvolume:
-            out["remote-subvolume"] = _text(setvolume["remote-subvolume"])
+            out["remote-subvolume"] = text(setvolume["remote-subvolume"])
     return out
 
 
@@ -208,7 +175,7 @@ def summarize_result(procedure: Procedure[Any, Any], result: Any) -> dict[str, A
     op_errno = values.get("op_errno")
     # Bricks leave stale op_errno in successful replies: only failures count.
     if isinstance(op_errno, int) and values.get("op_ret", 0) < 0:
-        out["errno"] = errno.errorcode.get(op_errno, str(op_errno))
+        out["errno"] = errno_name(op_errno)
     failed = isinstance(values.get("op_ret"), int) and values["op_ret"] < 0
     if not failed:
         for name in ("fd", "size", "offset", "port", "status"):
@@ -217,7 +184,7 @@ def summarize_result(procedure: Procedure[Any, Any], result: Any) -> dict[str, A
         for name in ("stat", "poststat", "prestat"):
             stat = values.get(name)
             if isinstance(stat, fops.GfxIattx) and stat.ia_gfid != fops.NULL_GFID:
-                out["gfid"] = _uuid_text(stat.ia_gfid)
+                out["gfid"] = uuid_text(stat.ia_gfid)
                 out["ia_size"] = stat.ia_size
                 break
         spec = values.get("spec")
@@ -232,83 +199,18 @@ def summarize_result(procedure: Procedure[Any, Any], result: Any) -> dict[str, A
     return out
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.rstrip(b"\0").decode("utf-8", "replace")
-    return str(value)
-
-
-def _short_hex(raw: bytes | bytearray | memoryview) -> str:
-    data = bytes(raw[: _HEX_LIMIT + 1])
-    if len(raw) > _HEX_LIMIT:
-        return f"{data[:_HEX_LIMIT].hex()}…(+{len(raw) - _HEX_LIMIT} bytes)"
-    return data.hex()
-
-
-def full_fields(value: Any, name: str = "") -> Any:
-    """Every field of a decoded value, recursively, JSON-friendly.
-
-    Dataclasses become dicts, gfids UUID text, other bytes hex (cut short
-    after 64 bytes), ``DictValue``\\ s ``"TYPE:value"``, enums their names.
-    """
-    if isinstance(value, fops.DictValue):
-        return f"{value.type.name}:{_dict_value_text(value)}"
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: full_fields(getattr(value, f.name), f.name)
-            for f in dataclasses.fields(value)
-        }
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, bytes | bytearray | memoryview):
-        if name in _GFID_FIELDS and len(value) == 16:
-            return _uuid_text(bytes(value))
-        return _short_hex(value)
-    if isinstance(value, dict):
-        return {str(k): full_fields(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [full_fields(v, name) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
-
-
-def _dict_value_text(value: fops.DictValue) -> Any:
-    payload = value.value
-    if value.type == fops.DataType.GFUUID and isinstance(payload, bytes):
-        return _uuid_text(payload)
-    if isinstance(payload, bytes):
-        if value.type in (fops.DataType.STR, fops.DataType.STR_OLD):
-            return repr(_text(payload))
-        return _short_hex(payload)
-    if isinstance(payload, int | float):
-        return payload
-    return json.dumps(full_fields(payload), separators=(",", ":"))
+def full_fields(value: Any) -> Any:
+    """Every field of a decoded value, recursively, JSON-friendly (the shared
+    renderer's trace style: long bytes cut short, dict values ``"TYPE:value"``)."""
+    return render(value, TRACE)
 
 
 def credential_summary(cred: OpaqueAuth) -> dict[str, Any]:
     """The flavor of a credential and, for gluster's, its decoded fields."""
     try:
-        flavor = AuthFlavor(cred.flavor).name
-    except ValueError:
-        flavor = str(cred.flavor)
-    out: dict[str, Any] = {"flavor": flavor}
-    from pygluster.rpc import xdr  # local: only full output needs it
-
-    params: Any = None
-    try:
-        if cred.flavor == AuthFlavor.GLUSTERFS_V2:
-            params = xdr.decode(AuthGlusterfsParamsV2, cred.body)
-        elif cred.flavor == AuthFlavor.GLUSTERFS_V3:
-            params = xdr.decode(AuthGlusterfsParamsV3, cred.body)
-    except ValueError:
-        params = None
-    if params is not None:
-        fields = full_fields(params)
-        if cred.flavor == AuthFlavor.GLUSTERFS_V3 and params.flags:
-            fields["flags"] = str(fops.MdataFlags(params.flags).name)
-        out.update(fields)
-    return out
+        return credential_fields(cred, TRACE)
+    except XdrError as exc:
+        return {"flavor": flavor_name(cred.flavor), "error": str(exc)}
 
 
 # --- JSON records ---------------------------------------------------------------
@@ -419,7 +321,7 @@ def _endpoint(end: tuple[str, int] | None) -> str | None:
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: full_fields(v, k) for k, v in values.items()}
+    return {k: render(v, TRACE, k) for k, v in values.items()}
 
 
 # --- text lines --------------------------------------------------------------------
