@@ -66,6 +66,28 @@ _V3_SPELLING = {
 }
 
 
+def _declare(x_name: str, annotations: dict[str, str], doc: str) -> type[Any]:
+    """Declare struct ``x_name`` (``gfs3_mkdir_rsp`` → class ``Gfs3MkdirRsp``)
+    from its fields' annotation texts, as a class body would."""
+    class_name = "".join(part.capitalize() for part in x_name.split("_"))
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": class_name,
+        "__annotations__": annotations,
+        "__doc__": f"struct {x_name}: {doc}  -- glusterfs3-xdr.x",
+    }
+    return xdr.struct(type(class_name, (), namespace))
+
+
+def _same_layout(first: type[Any], x_name: str) -> type[Any]:
+    """Declare struct ``x_name``, whose fields are exactly those of ``first``
+    (the .x file writes the same reply out once per fop)."""
+    first_name = (first.__doc__ or "").split()[1]
+    return _declare(
+        x_name, dict(vars(first)["__annotations__"]), f"the fields of {first_name}."
+    )
+
+
 def _twin(v4: type[Any], x_name: str) -> type[Any]:
     """Declare the ``glusterfs3-xdr.x`` struct ``x_name``, whose fields are
     those of the v400 struct ``v4`` (same names, same order), with each
@@ -75,16 +97,12 @@ def _twin(v4: type[Any], x_name: str) -> type[Any]:
         name: _V3_SPELLING.get(text, text)
         for name, text in vars(v4)["__annotations__"].items()
     }
-    class_name = "Gfs3" + v4.__name__.removeprefix("Gfx")
-    namespace = {
-        "__module__": __name__,
-        "__qualname__": class_name,
-        "__annotations__": annotations,
-        "__doc__": f"struct {x_name}: the fields of {v4_name} (glusterfs4-xdr.x), "
-        "with opaque xdata<> for gfx_dict and gf_iatt for gfx_iattx.  -- "
-        "glusterfs3-xdr.x",
-    }
-    return xdr.struct(type(class_name, (), namespace))
+    return _declare(
+        x_name,
+        annotations,
+        f"the fields of {v4_name} (glusterfs4-xdr.x), with opaque xdata<> for "
+        "gfx_dict and gf_iatt for gfx_iattx.",
+    )
 
 
 Gfs3StatReq = _twin(fops.GfxStatReq, "gfs3_stat_req")
@@ -178,50 +196,12 @@ class Gfs3MknodRsp:
 
 
 @xdr.struct
-class Gfs3MkdirRsp:
-    """struct gfs3_mkdir_rsp { int op_ret; int op_errno; gf_iatt stat; gf_iatt
-    preparent; gf_iatt postparent; opaque xdata<>; };  -- glusterfs3-xdr.x"""
-
-    op_ret: Annotated[int, xdr.INT]
-    op_errno: Annotated[int, xdr.INT]
-    stat: Annotated[GfIatt, GfIatt]
-    preparent: Annotated[GfIatt, GfIatt]
-    postparent: Annotated[GfIatt, GfIatt]
-    xdata: Annotated[DictValues, OLD_DICT]
-
-
-@xdr.struct
 class Gfs3UnlinkRsp:
     """struct gfs3_unlink_rsp { int op_ret; int op_errno; gf_iatt preparent; gf_iatt
     postparent; opaque xdata<>; };  -- glusterfs3-xdr.x"""
 
     op_ret: Annotated[int, xdr.INT]
     op_errno: Annotated[int, xdr.INT]
-    preparent: Annotated[GfIatt, GfIatt]
-    postparent: Annotated[GfIatt, GfIatt]
-    xdata: Annotated[DictValues, OLD_DICT]
-
-
-@xdr.struct
-class Gfs3RmdirRsp:
-    """struct gfs3_rmdir_rsp { int op_ret; int op_errno; gf_iatt preparent; gf_iatt
-    postparent; opaque xdata<>; };  -- glusterfs3-xdr.x"""
-
-    op_ret: Annotated[int, xdr.INT]
-    op_errno: Annotated[int, xdr.INT]
-    preparent: Annotated[GfIatt, GfIatt]
-    postparent: Annotated[GfIatt, GfIatt]
-    xdata: Annotated[DictValues, OLD_DICT]
-
-
-@xdr.struct
-class Gfs3SymlinkRsp:
-    """struct gfs3_symlink_rsp { int op_ret; int op_errno; gf_iatt stat; gf_iatt
-    preparent; gf_iatt postparent; opaque xdata<>; };  -- glusterfs3-xdr.x"""
-
-    op_ret: Annotated[int, xdr.INT]
-    op_errno: Annotated[int, xdr.INT]
-    stat: Annotated[GfIatt, GfIatt]
     preparent: Annotated[GfIatt, GfIatt]
     postparent: Annotated[GfIatt, GfIatt]
     xdata: Annotated[DictValues, OLD_DICT]
@@ -240,19 +220,6 @@ class Gfs3RenameRsp:
     postoldparent: Annotated[GfIatt, GfIatt]
     prenewparent: Annotated[GfIatt, GfIatt]
     postnewparent: Annotated[GfIatt, GfIatt]
-    xdata: Annotated[DictValues, OLD_DICT]
-
-
-@xdr.struct
-class Gfs3LinkRsp:
-    """struct gfs3_link_rsp { int op_ret; int op_errno; gf_iatt stat; gf_iatt
-    preparent; gf_iatt postparent; opaque xdata<>; };  -- glusterfs3-xdr.x"""
-
-    op_ret: Annotated[int, xdr.INT]
-    op_errno: Annotated[int, xdr.INT]
-    stat: Annotated[GfIatt, GfIatt]
-    preparent: Annotated[GfIatt, GfIatt]
-    postparent: Annotated[GfIatt, GfIatt]
     xdata: Annotated[DictValues, OLD_DICT]
 
 
@@ -292,18 +259,6 @@ class Gfs3LookupRsp:
 
 
 @xdr.struct
-class Gfs3WriteRsp:
-    """struct gfs3_write_rsp { int op_ret; int op_errno; gf_iatt prestat; gf_iatt
-    poststat; opaque xdata<>; };  -- glusterfs3-xdr.x"""
-
-    op_ret: Annotated[int, xdr.INT]
-    op_errno: Annotated[int, xdr.INT]
-    prestat: Annotated[GfIatt, GfIatt]
-    poststat: Annotated[GfIatt, GfIatt]
-    xdata: Annotated[DictValues, OLD_DICT]
-
-
-@xdr.struct
 class Gfs3StatfsRsp:
     """struct gfs3_statfs_rsp { int op_ret; int op_errno; gf_statfs statfs; opaque
     xdata<>; };  -- glusterfs3-xdr.x"""
@@ -326,31 +281,8 @@ class Gfs3LkRsp:
 
 
 @xdr.struct
-class Gfs3FsyncRsp:
-    """struct gfs3_fsync_rsp { int op_ret; int op_errno; gf_iatt prestat; gf_iatt
-    poststat; opaque xdata<>; };  -- glusterfs3-xdr.x"""
-
-    op_ret: Annotated[int, xdr.INT]
-    op_errno: Annotated[int, xdr.INT]
-    prestat: Annotated[GfIatt, GfIatt]
-    poststat: Annotated[GfIatt, GfIatt]
-    xdata: Annotated[DictValues, OLD_DICT]
-
-
-@xdr.struct
 class Gfs3XattropRsp:
     """struct gfs3_xattrop_rsp { int op_ret; int op_errno; opaque dict<>; opaque
-    xdata<>; };  -- glusterfs3-xdr.x"""
-
-    op_ret: Annotated[int, xdr.INT]
-    op_errno: Annotated[int, xdr.INT]
-    dict: Annotated[DictValues, OLD_DICT]
-    xdata: Annotated[DictValues, OLD_DICT]
-
-
-@xdr.struct
-class Gfs3GetxattrRsp:
-    """struct gfs3_getxattr_rsp { int op_ret; int op_errno; opaque dict<>; opaque
     xdata<>; };  -- glusterfs3-xdr.x"""
 
     op_ret: Annotated[int, xdr.INT]
@@ -475,6 +407,16 @@ class Gfs3ReaddirpRsp:
     # Items are Gfs3Dirplist, a derived class (no static type to name).
     reply: Annotated[tuple[Any, ...], xdr.LinkedList(xdr.as_codec(Gfs3Dirplist))]
     xdata: Annotated[DictValues, OLD_DICT]
+
+
+# Replies the .x declares again and again with the same fields.
+Gfs3MkdirRsp = _same_layout(Gfs3MknodRsp, "gfs3_mkdir_rsp")
+Gfs3SymlinkRsp = _same_layout(Gfs3MknodRsp, "gfs3_symlink_rsp")
+Gfs3LinkRsp = _same_layout(Gfs3MknodRsp, "gfs3_link_rsp")
+Gfs3RmdirRsp = _same_layout(Gfs3UnlinkRsp, "gfs3_rmdir_rsp")
+Gfs3WriteRsp = _same_layout(Gfs3TruncateRsp, "gfs3_write_rsp")
+Gfs3FsyncRsp = _same_layout(Gfs3TruncateRsp, "gfs3_fsync_rsp")
+Gfs3GetxattrRsp = _same_layout(Gfs3XattropRsp, "gfs3_getxattr_rsp")
 
 
 # --- the program and its procedures ------------------------------------------------
