@@ -15,6 +15,7 @@ import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pygluster import events
 from pygluster.capture import trace
 from pygluster.capture.pcapwriter import (
     LINKTYPE_RAW,
@@ -31,7 +32,7 @@ from tests.helpers import FakeServerCore, reply_record, server_call_record
 
 GFID = bytes.fromhex("72d0f62a453a490d914ce4e963ecbf2f")
 GFID_TEXT = "72d0f62a-453a-490d-914c-e4e963ecbf2f"
-CONN = trace.ConnInfo(
+CONN = events.ConnInfo(
     7, "vm:49152", ("127.0.0.1", 40000), ("127.0.0.1", 49152), "vm:/b1"
 )
 CRED = Credentials(pid=42, uid=0, gid=0, groups=()).auth_v3(3, 1_700_000_000_5)
@@ -41,9 +42,9 @@ class Recorder:
     """A tracer keeping every event."""
 
     def __init__(self) -> None:
-        self.events: list[trace.TraceEvent] = []
+        self.events: list[events.TraceEvent] = []
 
-    def handle(self, event: trace.TraceEvent) -> None:
+    def handle(self, event: events.TraceEvent) -> None:
         self.events.append(event)
 
     def of(self, kind: type[Any]) -> list[Any]:
@@ -55,12 +56,12 @@ def iatt(gfid: bytes) -> fops.GfxIattx:
     return fops.GfxIattx(**{**fields, "ia_gfid": gfid})
 
 
-def read_call(xid: int = 9) -> trace.CallSent:
+def read_call(xid: int = 9) -> events.CallSent:
     args = fops.GfxReadReq(gfid=GFID, fd=3, offset=65536, size=4096, flag=0, xdata=None)
-    return trace.CallSent(1.5, CONN, xid, fops.READ, args, CRED, 136, 0)
+    return events.CallSent(1.5, CONN, xid, fops.READ, args, CRED, 136, 0)
 
 
-def create_call() -> trace.CallSent:
+def create_call() -> events.CallSent:
     args = fops.GfxCreateReq(
         pargfid=fops.ROOT_GFID,
         flags=int(
@@ -71,15 +72,15 @@ def create_call() -> trace.CallSent:
         bname="vm.img",
         xdata={"gfid-req": fops.DictValue.gfuuid(GFID)},
     )
-    return trace.CallSent(1.5, CONN, 4, fops.CREATE, args, CRED, 188, 0)
+    return events.CallSent(1.5, CONN, 4, fops.CREATE, args, CRED, 188, 0)
 
 
-def failed_lookup_reply() -> trace.ReplyReceived:
+def failed_lookup_reply() -> events.ReplyReceived:
     zero = iatt(bytes(16))
     result = fops.GfxCommon2iattRsp(
         op_ret=-1, op_errno=2, prestat=zero, poststat=zero, xdata=None
     )
-    return trace.ReplyReceived(
+    return events.ReplyReceived(
         2.0, CONN, 4, fops.LOOKUP, result, None, 1_250_000, 344, 0
     )
 
@@ -168,7 +169,7 @@ def test_failed_reply_line_has_errno_name_and_latency() -> None:
 
 
 def test_reply_with_error_and_read_payload() -> None:
-    event = trace.ReplyReceived(
+    event = events.ReplyReceived(
         2.0, CONN, 5, fops.READ, None, RemoteProtocolError("bad"), None, 80, 0
     )
     line = trace.event_line(event)
@@ -200,17 +201,17 @@ def test_full_fields_truncate_long_bytes() -> None:
 
 def test_connection_events_as_text() -> None:
     lines = [
-        trace.event_line(trace.Connected(0.0, CONN)),
-        trace.event_line(trace.Disconnected(0.0, CONN, "closed by us")),
+        trace.event_line(events.Connected(0.0, CONN)),
+        trace.event_line(events.Disconnected(0.0, CONN, "closed by us")),
         trace.event_line(
-            trace.ServerCallReceived(0.0, CONN, 77, 52743234, 1, 1, "FETCHSPEC", 0)
+            events.ServerCallReceived(0.0, CONN, 77, 52743234, 1, 1, "FETCHSPEC", 0)
         ),
-        trace.event_line(trace.Ping(0.0, CONN, 2_000_000)),
+        trace.event_line(events.Ping(0.0, CONN, 2_000_000)),
         trace.event_line(
-            trace.Reconnecting(0.0, "v-client-0", "vm:/b1", "EOF", 0.5, 1)
+            events.Reconnecting(0.0, "v-client-0", "vm:/b1", "EOF", 0.5, 1)
         ),
-        trace.event_line(trace.Reconnected(0.0, "v-client-0", "vm:/b1", 49153, 1)),
-        trace.event_line(trace.BytesSent(0.0, CONN, (b"x",))),
+        trace.event_line(events.Reconnected(0.0, "v-client-0", "vm:/b1", 49153, 1)),
+        trace.event_line(events.BytesSent(0.0, CONN, (b"x",))),
     ]
     assert "connected 127.0.0.1:40000 → 127.0.0.1:49152" in str(lines[0])
     assert "disconnected: closed by us" in str(lines[1])
@@ -228,7 +229,7 @@ def test_text_sink_writes_one_line_per_event() -> None:
     out = io.StringIO()
     sink = trace.TextTraceSink(out)
     sink.handle(read_call())
-    sink.handle(trace.BytesSent(0.0, CONN, (b"abc",)))
+    sink.handle(events.BytesSent(0.0, CONN, (b"abc",)))
     sink.handle(failed_lookup_reply())
     assert out.getvalue().count("\n") == 2
 
@@ -238,8 +239,8 @@ def test_json_sink_records() -> None:
     sink = trace.JsonTraceSink(out)
     sink.handle(read_call())
     sink.handle(failed_lookup_reply())
-    sink.handle(trace.BytesReceived(0.0, CONN, b"abc"))
-    sink.handle(trace.Connected(0.0, CONN))
+    sink.handle(events.BytesReceived(0.0, CONN, b"abc"))
+    sink.handle(events.Connected(0.0, CONN))
     call, reply, connected = (json.loads(line) for line in out.getvalue().splitlines())
     assert call == {
         "time": 1.5,
@@ -277,24 +278,24 @@ def test_logging_sink(caplog: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("test.trace")
     with (
         caplog.at_level(logging.DEBUG, logger="test.trace"),
-        trace.tracing(logger) as tracer,
+        events.tracing(logger) as tracer,
     ):
         assert isinstance(tracer, trace.LoggingTraceSink)
-        trace.emit(trace.Ping, conn=CONN, rtt_ns=1000)
+        events.emit(events.Ping, conn=CONN, rtt_ns=1000)
     assert "ping rtt 0.001 ms" in caplog.text
 
 
 def test_tracing_sets_and_resets_the_context_variable() -> None:
     a, b = Recorder(), Recorder()
-    assert trace.current_tracer.get() is None
-    with trace.tracing(a):
-        assert trace.current_tracer.get() is a
-        with trace.tracing(None):
-            assert trace.current_tracer.get() is a
-        with trace.tracing(a, b) as both:
-            assert isinstance(both, trace.MultiSink)
-            trace.emit(trace.Ping, conn=CONN, rtt_ns=1)
-    assert trace.current_tracer.get() is None
+    assert events.current_tracer.get() is None
+    with events.tracing(a):
+        assert events.current_tracer.get() is a
+        with events.tracing(None):
+            assert events.current_tracer.get() is a
+        with events.tracing(a, b) as both:
+            assert isinstance(both, events.MultiSink)
+            events.emit(events.Ping, conn=CONN, rtt_ns=1)
+    assert events.current_tracer.get() is None
     assert len(a.events) == len(b.events) == 1
 
 
@@ -302,20 +303,20 @@ def test_a_failing_sink_does_not_stop_the_others(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class Broken:
-        def handle(self, event: trace.TraceEvent) -> None:
+        def handle(self, event: events.TraceEvent) -> None:
             raise OSError("pipe closed")
 
     good = Recorder()
     caplog.set_level(logging.WARNING, logger="pygluster.trace")
-    with trace.tracing(Broken(), good):
-        trace.emit(trace.Ping, conn=CONN, rtt_ns=1)
-        trace.emit(trace.Ping, conn=CONN, rtt_ns=2)
+    with events.tracing(Broken(), good):
+        events.emit(events.Ping, conn=CONN, rtt_ns=1)
+        events.emit(events.Ping, conn=CONN, rtt_ns=2)
     assert len(good.events) == 2
     assert caplog.text.count("trace sink") == 1
 
 
 def test_emit_without_a_tracer_builds_nothing() -> None:
-    trace.emit(lambda **kw: pytest.fail("built"))  # type: ignore[arg-type]
+    events.emit(lambda **kw: pytest.fail("built"))  # type: ignore[arg-type]
 
 
 # --- the driver's hooks --------------------------------------------------------------
@@ -327,7 +328,7 @@ async def test_rpc_client_reports_calls_replies_callbacks_and_close() -> None:
     core = FakeServerCore()
     args = glusterd.PmapPortByBrickReq(brick="/b")
     answer = glusterd.PmapPortByBrickRsp(op_ret=0, op_errno=0, status=0, port=49152)
-    with trace.tracing(recorder):
+    with events.tracing(recorder):
         async with client_over_stream(client_stream, "fake", trace_label="b") as client:
 
             async def serve() -> None:
@@ -347,25 +348,25 @@ async def test_rpc_client_reports_calls_replies_callbacks_and_close() -> None:
                     reply = await client.call(glusterd.PORTBYBRICK, args)
             assert reply.port == 49152
     connected, call, sent, *_ = recorder.events
-    assert isinstance(connected, trace.Connected)
+    assert isinstance(connected, events.Connected)
     assert connected.conn.label == "b"
     assert connected.conn.local is None  # a memory stream has no socket
-    assert isinstance(call, trace.CallSent)
+    assert isinstance(call, events.CallSent)
     assert call.procedure is glusterd.PORTBYBRICK
     assert call.args == args
-    assert isinstance(sent, trace.BytesSent)
+    assert isinstance(sent, events.BytesSent)
     assert sum(len(b) for b in sent.buffers) == call.wire_len
-    [callback] = recorder.of(trace.ServerCallReceived)
+    [callback] = recorder.of(events.ServerCallReceived)
     assert callback.name == "FETCHSPEC"
-    [got] = recorder.of(trace.ReplyReceived)
+    [got] = recorder.of(events.ReplyReceived)
     assert got.xid == call.xid
     assert got.result == answer
     assert got.wire_len == len(reply_record(call.xid, answer))
     assert got.latency_ns is not None
     assert got.latency_ns >= 10_000_000
-    received = b"".join(e.data for e in recorder.of(trace.BytesReceived))
+    received = b"".join(e.data for e in recorder.of(events.BytesReceived))
     assert received.endswith(reply_record(call.xid, answer))
-    [closed] = recorder.of(trace.Disconnected)
+    [closed] = recorder.of(events.Disconnected)
     assert "closed by us" in closed.reason
 
 
@@ -377,13 +378,13 @@ async def test_no_tracer_means_no_hook_object() -> None:
 
 async def test_tasks_started_in_a_nursery_see_the_tracer() -> None:
     recorder = Recorder()
-    seen: list[trace.Tracer | None] = []
+    seen: list[events.Tracer | None] = []
 
     async def child() -> None:
-        seen.append(trace.current_tracer.get())
+        seen.append(events.current_tracer.get())
 
     async with trio.open_nursery() as outer:
-        with trace.tracing(recorder):
+        with events.tracing(recorder):
             # Like the graph's nursery: opened here, tasks spawned later.
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(child)
@@ -521,14 +522,14 @@ class TestPcapProperties:
 
 def test_pcap_sink_writes_traced_bytes_on_real_and_fake_ends(tmp_path: Any) -> None:
     path = tmp_path / "t.pcap"
-    unix = trace.ConnInfo(8, "unix:/var/run/glusterd.socket")
+    unix = events.ConnInfo(8, "unix:/var/run/glusterd.socket")
     with trace.PcapTraceSink(path) as sink:
         for conn in (CONN, unix):
-            sink.handle(trace.Connected(1.0, conn))
-            sink.handle(trace.BytesSent(1.1, conn, (b"call", memoryview(b"data"))))
-            sink.handle(trace.BytesReceived(1.2, conn, b"reply"))
-            sink.handle(trace.BytesReceived(1.3, conn, b""))
-            sink.handle(trace.Disconnected(1.4, conn, "EOF"))
+            sink.handle(events.Connected(1.0, conn))
+            sink.handle(events.BytesSent(1.1, conn, (b"call", memoryview(b"data"))))
+            sink.handle(events.BytesReceived(1.2, conn, b"reply"))
+            sink.handle(events.BytesReceived(1.3, conn, b""))
+            sink.handle(events.Disconnected(1.4, conn, "EOF"))
     got = reassemble(path.read_bytes())
     lo = bytes([127, 0, 0, 1])
     assert got[lo, 40000, lo, 49152] == b"calldata"

@@ -41,20 +41,14 @@ from pygluster.events import (
     BytesSent,
     CallSent,
     Connected,
-    ConnectionTrace,
     ConnInfo,
     Disconnected,
-    MultiSink,
     Ping,
     Reconnected,
     Reconnecting,
     ReplyReceived,
     ServerCallReceived,
     TraceEvent,
-    Tracer,
-    current_tracer,
-    emit,
-    tracing,
 )
 from pygluster.rpc import fops
 from pygluster.rpc.programs import ProgramNumber
@@ -69,30 +63,12 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "BytesReceived",
-    "BytesSent",
-    "CallSent",
-    "ConnInfo",
-    "Connected",
-    "ConnectionTrace",
-    "Disconnected",
     "JsonTraceSink",
     "LoggingTraceSink",
-    "MultiSink",
     "PcapTraceSink",
-    "Ping",
-    "Reconnected",
-    "Reconnecting",
-    "ReplyReceived",
-    "ServerCallReceived",
     "TextTraceSink",
-    "TraceEvent",
-    "Tracer",
-    "current_tracer",
-    "emit",
     "summarize_args",
     "summarize_result",
-    "tracing",
 ]
 
 _log = logging.getLogger("pygluster.trace")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from pygluster import mgmt
+from pygluster import events, mgmt
 from pygluster.cli import bench, cp, create, decode, doctor, info, io, rm
 from pygluster.cli import map as map_command
 from pygluster.cli import volfile as volfile_command
@@ -172,7 +172,7 @@ def _open_trace(args: argparse.Namespace, stack: ExitStack) -> None:
     if args.trace_pcap is not None:
         sinks.append(stack.enter_context(trace.PcapTraceSink(args.trace_pcap)))
     if sinks:
-        stack.enter_context(trace.tracing(*sinks))
+        stack.enter_context(events.tracing(*sinks))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
