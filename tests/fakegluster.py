@@ -61,7 +61,10 @@ _BY_PROGRAM: dict[int, dict[int, Procedure[Any, Any]]] = {
     ProgramNumber.GLUSTER_DUMP: _DUMP,
     ProgramNumber.GLUSTER_PMAP: {glusterd.PORTBYBRICK.number: glusterd.PORTBYBRICK},
 }
-_ZERO_IATT_FIELDS = {f.name: 0 for f in dataclasses.fields(fops.GfxIattx)}
+# Any: the values are ints here, the gfid (bytes) is added by the users.
+_ZERO_IATT_FIELDS: dict[str, Any] = {
+    f.name: 0 for f in dataclasses.fields(fops.GfxIattx)
+}
 
 
 def iatt(gfid: bytes, mode: int, size: int = 0) -> fops.GfxIattx:
@@ -110,7 +113,7 @@ class FakeCall:
     xid: int
     procedure: Procedure[Any, Any]
     args: Any
-    payload: bytes
+    payload: bytes | memoryview
 
     @property
     def name(self) -> str:
@@ -180,7 +183,9 @@ class FakeGluster:
 
     # --- life -------------------------------------------------------------
 
-    async def serve(self, *, task_status: trio.TaskStatus[None]) -> None:
+    async def serve(
+        self, *, task_status: trio.TaskStatus[list[trio.SocketListener]]
+    ) -> None:
         """Listen on 127.0.0.1 (a free port) until cancelled."""
         listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
         self.port = listeners[0].socket.getsockname()[1]
@@ -304,7 +309,9 @@ class FakeGluster:
     def _by_gfid(self, gfid: bytes) -> _File | None:
         return next((f for f in self.files.values() if f.gfid == gfid), None)
 
-    def _fop(self, name: str, args: Any, payload: bytes) -> tuple[Any, bytes]:
+    def _fop(
+        self, name: str, args: Any, payload: bytes | memoryview
+    ) -> tuple[Any, bytes]:
         root = iatt(fops.ROOT_GFID, stat.S_IFDIR | 0o755)
         reg = stat.S_IFREG | 0o644
 

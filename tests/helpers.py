@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygluster.rpc import xdr
-from pygluster.rpc.record import RecordReader, record_mark
+from pygluster.rpc.record import DivertedRecord, RecordReader, record_mark
 from pygluster.rpc.sunrpc import (
     AUTH_NULL,
     AcceptedReply,
@@ -19,6 +19,9 @@ from pygluster.rpc.sunrpc import (
     RpcMsg,
     call_message,
 )
+
+if TYPE_CHECKING:
+    from pygluster._types import BytesLike
 
 
 def hexwords(text: str) -> bytes:
@@ -75,10 +78,14 @@ class FakeServerCore:
     def __init__(self) -> None:
         self.reader = RecordReader()
 
-    def receive(self, data: bytes) -> list[tuple[int, CallBody, bytes]]:
+    def receive(
+        self, data: BytesLike
+    ) -> list[tuple[int, CallBody, bytes | memoryview]]:
         self.reader.feed(data)
-        calls = []
+        calls: list[tuple[int, CallBody, bytes | memoryview]] = []
         while (record := self.reader.next_record()) is not None:
+            # Only a diverting owner gets a DivertedRecord; this one never diverts.
+            assert not isinstance(record, DivertedRecord)
             message, end = xdr.decode_prefix(RpcMsg, record)
             assert message.body.discriminant == MsgType.CALL
             calls.append((message.xid, message.body.value, record[end:]))

@@ -6,12 +6,15 @@ encode, so every declared struct gets round-trip and garbage tests for free.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
 from pygluster.rpc import fops, xdr
 from pygluster.rpc.glusterd import OldDict
+
+if TYPE_CHECKING:
+    import enum
 
 # Keep generated collections small: round-trip properties need shape, not bulk.
 _MAX_ITEMS = 4
@@ -69,7 +72,9 @@ def _walk(codec: xdr.Codec[Any]) -> st.SearchStrategy[Any]:
     if isinstance(codec, xdr.Optional):
         return st.none() | _walk(codec.item)
     if isinstance(codec, xdr.Enum):
-        return st.sampled_from(list(codec.enum_type))
+        # Narrowing Codec[Any] gives Enum[Any]; E is bound to IntEnum.
+        enum_type: type[enum.IntEnum] = codec.enum_type
+        return st.sampled_from(list(enum_type))
     if isinstance(codec, xdr.Union):
         arms = [
             st.tuples(st.just(d), _walk(arm)).map(lambda t: xdr.UnionArm(*t))

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import tempfile
+from typing import Any
 
 import pytest
 import trio
@@ -430,12 +431,11 @@ async def test_undrained_server_calls_are_dropped_with_one_warning(caplog) -> No
 
 
 def read_reply(xid: int, payload: bytes) -> bytes:
-    stat = fops.GfxIattx(
-        **{
-            f.name: (b"\0" * 16 if f.name == "ia_gfid" else 0)
-            for f in dataclasses.fields(fops.GfxIattx)
-        }
-    )
+    fields: dict[str, Any] = {
+        f.name: (b"\0" * 16 if f.name == "ia_gfid" else 0)
+        for f in dataclasses.fields(fops.GfxIattx)
+    }
+    stat = fops.GfxIattx(**fields)
     result = fops.GfxReadRsp(
         op_ret=len(payload), op_errno=0, stat=stat, size=len(payload), xdata=None
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,8 +52,9 @@ def send_portmap(conn: RpcConnection) -> int:
     return xid
 
 
-def events(conn: RpcConnection) -> list:
-    out = []
+def events(conn: RpcConnection) -> list[Any]:
+    # Any, not Event: each test knows which kinds of event it gets back.
+    out: list[Any] = []
     while (event := conn.next_event()) is not NEED_DATA:
         out.append(event)
         if isinstance(event, ConnectionClosed):
@@ -267,7 +270,7 @@ class TestSink:
                 sinks[xid] = sink
             expected[xid] = bytes([i + 1]) * size
             wire += reply_record(xid, size, codec=xdr.UINT, payload=expected[xid])
-        got: dict[int, Reply] = {}
+        got: dict[int, Reply[int]] = {}
         step = 0
         while wire:
             wire = push(conn, wire, chunks[step % len(chunks)])

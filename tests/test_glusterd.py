@@ -79,6 +79,7 @@ def test_ping_and_portbybrick_replies_decode() -> None:
     assert isinstance(ping, Reply)
     assert ping.result == glusterd.GfCommonRsp(op_ret=0, op_errno=0, xdata={})
     assert isinstance(port, Reply)
+    assert port.result is not None
     assert port.result.port == 58276
 
 

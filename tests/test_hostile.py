@@ -32,7 +32,14 @@ from pygluster.errors import (
 )
 from pygluster.rpc.record import record_mark
 from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
-from tests.fakegluster import BRICK_PATH, FakeCall, fake_gluster, iatt, read_rsp
+from tests.fakegluster import (
+    BRICK_PATH,
+    FakeCall,
+    Hook,
+    fake_gluster,
+    iatt,
+    read_rsp,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGE = bytes(range(256)) * 16 * 1024  # 4 MiB, every byte says where it is
@@ -56,7 +63,7 @@ def no_group(exc: BaseException) -> None:
 # --- READ replies that do not fit the request -------------------------------------
 
 
-def oversized_read(extra: int) -> Any:
+def oversized_read(extra: int) -> Hook:
     async def hook(call: FakeCall) -> bytes | None:
         if call.name != "READ":
             return None
@@ -294,7 +301,6 @@ async def test_silent_brick_without_pings_is_bounded(autojump_clock: Any) -> Non
 
         async def silent(call: FakeCall) -> bytes | None:
             await trio.sleep_forever()
-            return None
 
         fake.hook = silent
         with pytest.raises(FopError) as info:

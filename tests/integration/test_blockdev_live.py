@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 import trio
@@ -20,6 +21,9 @@ import pygluster
 from pygluster.errors import FopError, UnsupportedVolume, URIError
 from pygluster.rpc.sunrpc import Credentials
 from tests.integration.conftest import brick_dirs, qemu
+
+if TYPE_CHECKING:
+    from pygluster.blockdev import Mode, Preallocation
 
 MiB = 1024 * 1024
 
@@ -48,7 +52,7 @@ class SyncAsAsync:
         return call
 
 
-async def open_device(api: str, uri: str, mode: str, stack):
+async def open_device(api: str, uri: str, mode: Mode, stack):
     if api == "async":
         return await stack.enter_async_context(pygluster.open_async(uri, mode))
     device = await trio.to_thread.run_sync(functools.partial(pygluster.open, uri, mode))
@@ -57,8 +61,9 @@ async def open_device(api: str, uri: str, mode: str, stack):
 
 
 @pytest.fixture(params=["async", "sync"])
-def api(request) -> str:
-    return request.param
+def api(request: pytest.FixtureRequest) -> str:
+    param: str = request.param
+    return param
 
 
 @pytest.mark.parametrize("volume", ["pyg_single", "pyg_dist"])
@@ -124,8 +129,8 @@ async def test_qemu_writes_pygluster_reads_including_holes(
     assert ours == _merge(qemu_runs)
 
 
-def _merge(runs):
-    merged = []
+def _merge(runs: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
+    merged: list[tuple[int, int, bool]] = []
     for start, length, data in runs:
         if merged and merged[-1][2] == data and merged[-1][0] + merged[-1][1] == start:
             merged[-1] = (merged[-1][0], merged[-1][1] + length, data)
@@ -137,7 +142,8 @@ def _merge(runs):
 async def test_sizes_discard_zeroes_truncate_and_preallocation(host: str) -> None:
     volume = "pyg_single"
     [brick] = brick_dirs(volume)
-    names = {mode: unique(f"prealloc-{mode}") for mode in ("off", "falloc", "full")}
+    modes: tuple[Preallocation, ...] = ("off", "falloc", "full")
+    names = {mode: unique(f"prealloc-{mode}") for mode in modes}
     for mode, name in names.items():
         await pygluster.create_async(
             f"gluster://{host}/{volume}/{name}", 4 * MiB, preallocation=mode

@@ -24,6 +24,8 @@ from tests.integration import faults
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from tests.integration.conftest import FuseMounts
+
 VOLUME = "pyg_rep3"
 PING_TIMEOUT = 5  # network.ping-timeout that scripts/cluster sets on pyg_rep3
 MiB = 1 << 20
@@ -67,7 +69,7 @@ def fuse_log(mount: Path) -> Path:
 
 
 @pytest.fixture
-def mount(fuse) -> Path:
+def mount(fuse: FuseMounts) -> Path:
     # someone else may have a brick of this volume down for a moment
     faults.wait_online(VOLUME)
     return fuse(VOLUME)

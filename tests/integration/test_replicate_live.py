@@ -10,6 +10,7 @@ import errno
 import functools
 import time
 import uuid
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import pytest
 import trio
@@ -18,6 +19,12 @@ import pygluster
 from pygluster.errors import QuorumError
 from tests.integration import faults
 from tests.integration.conftest import qemu
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MiB = 1024 * 1024
 ARBITER = {"pyg_rep3": None, "pyg_arb": 2}
@@ -28,7 +35,7 @@ def pattern(block: int) -> bytes:
     return bytes([block % 251 + 1]) * MiB
 
 
-async def blocking(fn, *args, **kwargs):
+async def blocking(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await trio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
@@ -110,7 +117,7 @@ async def test_two_bricks_down_is_a_quorum_error_and_writes_nothing(
                 # Acknowledged at once; the refusal comes at the flush, and
                 # again at close (which then gives the write up).
                 await dev.pwrite(b"\xee" * 4096, 0)
-                steps = [dev.flush, dev.aclose]
+                steps: list[Callable[[], Awaitable[object]]] = [dev.flush, dev.aclose]
             else:
                 steps = [functools.partial(dev.pwrite, b"\xee" * 4096, 0)]
             for step in steps:

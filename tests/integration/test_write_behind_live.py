@@ -13,6 +13,7 @@ import errno
 import functools
 import random
 import uuid
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import pytest
 import trio
@@ -21,6 +22,12 @@ import pygluster
 from pygluster.errors import FopError
 from tests.integration import faults
 from tests.integration.conftest import qemu, run_cli
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -33,7 +40,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}.img"
 
 
-async def blocking(fn, *args, **kwargs):
+async def blocking(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await trio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
