@@ -16,7 +16,7 @@ from pygluster.errors import FopError, QuorumError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, LkCmd, LkType
 from pygluster.xlators.afr import AFR_DIRTY, ReplicateXlator, super_fast_hash
-from pygluster.xlators.base import Fd, Loc, Xlator
+from pygluster.xlators.base import Fd, Loc, Xlator, current_frame
 
 TRIPLET = struct.Struct(">iii")
 GFID = bytes(range(16))
@@ -64,15 +64,16 @@ class FakeBrick(Xlator):
             return iatt(fops.ROOT_GFID, mode=0o40755), reply
         return iatt(GFID, len(self.data)), reply
 
-    async def open(self, loc, flags):
+    async def open(self, loc, flags, xdata=None):
         self._enter("OPEN")
         fd = Fd(loc, flags)
         fd.ctx[self] = 1
         return fd
 
     async def finodelk(
-        self, fd, domain, cmd, lock_type, *, owner=None, start=0, length=0
+        self, fd, domain, cmd, lock_type, *, start=0, length=0, xdata=None
     ):
+        owner = current_frame().lk_owner
         self._enter("FINODELK")
         if lock_type == LkType.UNLCK:
             assert self.lock_owner == owner
@@ -85,7 +86,7 @@ class FakeBrick(Xlator):
                 await trio.sleep(0.01)
         self.lock_owner = owner
 
-    async def fxattrop(self, fd, flags, values, *, owner=None):
+    async def fxattrop(self, fd, flags, values, xdata=None):
         self._enter("FXATTROP")
         assert flags == fops.XattropFlags.ADD_ARRAY
         result = {}
@@ -98,7 +99,7 @@ class FakeBrick(Xlator):
             result[key] = DictValue.ptr(new)
         return result
 
-    async def writev(self, fd, offset, data):
+    async def writev(self, fd, offset, data, xdata=None):
         self._enter("WRITE")
         end = offset + len(data)
         if len(self.data) < end:
@@ -106,23 +107,23 @@ class FakeBrick(Xlator):
         self.data[offset:end] = data
         return iatt(GFID, len(self.data))
 
-    async def readv(self, fd, offset, size, into=None):
+    async def readv(self, fd, offset, size, into=None, xdata=None):
         self._enter("READ")
         return memoryview(bytes(self.data[offset : offset + size])), iatt(
             GFID, len(self.data)
         )
 
-    async def fsync(self, fd, datasync=False):
+    async def fsync(self, fd, datasync=False, xdata=None):
         self._enter("FSYNC")
 
-    async def fstat(self, fd):
+    async def fstat(self, fd, xdata=None):
         self._enter("FSTAT")
         return iatt(GFID, len(self.data))
 
-    async def flush(self, fd):
+    async def flush(self, fd, xdata=None):
         self._enter("FLUSH")
 
-    async def release(self, fd):
+    async def release(self, fd, xdata=None):
         self.calls.append("RELEASE")
 
     def holders(self, fd):

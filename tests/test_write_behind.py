@@ -105,10 +105,12 @@ class FakeFile(Xlator):
     async def statfs(self, loc: Loc) -> Any:
         raise NotImplementedError
 
-    async def open(self, loc: Loc, flags: int) -> Fd:
+    async def open(self, loc: Loc, flags: int, xdata: Any = None) -> Fd:
         return Fd(loc, flags)
 
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> Any:
+    async def writev(
+        self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Any = None
+    ) -> Any:
         snapshot = bytes(data)  # what a real client would put on the wire
         self.calls.append("WRITE")
         self.writes.append((offset, snapshot))
@@ -133,7 +135,12 @@ class FakeFile(Xlator):
         return iatt(len(self.data))
 
     async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
+        self,
+        fd: Fd,
+        offset: int,
+        size: int,
+        into: memoryview | None = None,
+        xdata: Any = None,
     ) -> Any:
         self.calls.append("READ")
         await trio.lowlevel.checkpoint()
@@ -141,20 +148,20 @@ class FakeFile(Xlator):
             len(self.data)
         )
 
-    async def fstat(self, fd: Fd) -> Any:
+    async def fstat(self, fd: Fd, xdata: Any = None) -> Any:
         self.calls.append("FSTAT")
         await trio.lowlevel.checkpoint()
         return iatt(len(self.data))
 
-    async def flush(self, fd: Fd) -> None:
+    async def flush(self, fd: Fd, xdata: Any = None) -> None:
         self.calls.append("FLUSH")
         await trio.lowlevel.checkpoint()
 
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+    async def fsync(self, fd: Fd, datasync: bool = False, xdata: Any = None) -> None:
         self.calls.append("FSYNC")
         await trio.lowlevel.checkpoint()
 
-    async def ftruncate(self, fd: Fd, size: int) -> Any:
+    async def ftruncate(self, fd: Fd, size: int, xdata: Any = None) -> Any:
         self.calls.append("FTRUNCATE")
         if self.txn_depth:
             self.outside_txn.append((-1, size))  # ran inside someone's session
@@ -166,14 +173,16 @@ class FakeFile(Xlator):
     async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> Any:
         raise NotImplementedError
 
-    async def discard(self, fd: Fd, offset: int, length: int) -> Any:
+    async def discard(self, fd: Fd, offset: int, length: int, xdata: Any = None) -> Any:
         self.calls.append("DISCARD")
         await trio.lowlevel.checkpoint()
         end = min(len(self.data), offset + length)
         self.data[offset:end] = bytes(max(0, end - offset))
         return iatt(len(self.data))
 
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> Any:
+    async def zerofill(
+        self, fd: Fd, offset: int, length: int, xdata: Any = None
+    ) -> Any:
         self.calls.append("ZEROFILL")
         await trio.lowlevel.checkpoint()
         self._put(offset, bytes(length))
@@ -182,7 +191,7 @@ class FakeFile(Xlator):
     async def seek(self, fd: Fd, offset: int, what: int) -> int:
         raise NotImplementedError
 
-    async def release(self, fd: Fd) -> None:
+    async def release(self, fd: Fd, xdata: Any = None) -> None:
         self.calls.append("RELEASE")
 
 
