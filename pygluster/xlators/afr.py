@@ -354,14 +354,11 @@ class ReplicateXlator(Xlator):
         return found[index]
 
     async def _entry_txn(
-        self,
-        parent: Loc,
-        name: str,
-        fop: str,
-        path: str,
-        call: Callable[[Xlator], Awaitable[T]],
+        self, loc: Loc, fop: str, call: Callable[[Xlator], Awaitable[T]]
     ) -> dict[int, T]:
-        """An entry transaction on ``parent`` for ``name`` (§3.3, entry txns)."""
+        """An entry transaction on ``loc``'s parent for its name (§3.3)."""
+        parent = loc.parent_loc()
+        name = loc.name
         assert parent.gfid is not None
         domain = self.name
 
@@ -374,7 +371,9 @@ class ReplicateXlator(Xlator):
                 parent, name, domain, EntrylkCmd.UNLOCK, EntrylkType.WRLCK
             )
 
-        return await self._changelog_txn(parent, ENTRY, fop, path, lock, unlock, call)
+        return await self._changelog_txn(
+            parent, ENTRY, fop, loc.path, lock, unlock, call
+        )
 
     async def _changelog_txn(
         self,
@@ -434,14 +433,10 @@ class ReplicateXlator(Xlator):
         umask: int = 0,
         xdata: Xdata = None,
     ) -> tuple[Fd, GfxIattx]:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
         # The same gfid-req on every child: one inode everywhere (§3.3).
         done = await self._entry_txn(
-            parent,
-            loc.name,
+            loc,
             "CREATE",
-            loc.path,
             lambda child: child.create(loc, flags, mode, gfid, umask, xdata),
         )
         fd = Fd(loc.with_gfid(gfid), flags)
@@ -462,14 +457,8 @@ class ReplicateXlator(Xlator):
     async def mkdir(
         self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
     ) -> GfxIattx:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
         done = await self._entry_txn(
-            parent,
-            loc.name,
-            "MKDIR",
-            loc.path,
-            lambda c: c.mkdir(loc, mode, gfid, umask),
+            loc, "MKDIR", lambda c: c.mkdir(loc, mode, gfid, umask, xdata)
         )
         self._inodes[gfid] = _Inode(
             [i in done for i in range(len(self.children))], True
@@ -477,20 +466,12 @@ class ReplicateXlator(Xlator):
         return done[min(done)]
 
     async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
-        await self._entry_txn(
-            parent, loc.name, "UNLINK", loc.path, lambda c: c.unlink(loc)
-        )
+        await self._entry_txn(loc, "UNLINK", lambda c: c.unlink(loc, xdata))
         if loc.gfid is not None:
             self._inodes.pop(loc.gfid, None)
 
     async def rmdir(self, loc: Loc, xdata: Xdata = None) -> None:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
-        await self._entry_txn(
-            parent, loc.name, "RMDIR", loc.path, lambda c: c.rmdir(loc)
-        )
+        await self._entry_txn(loc, "RMDIR", lambda c: c.rmdir(loc, xdata))
 
     async def statfs(self, loc: Loc, xdata: Xdata = None) -> GfStatfs:
         results = await self._each(self._up(), lambda c: c.statfs(loc))
@@ -856,8 +837,3 @@ class _Transaction:
                         inode.readable[index] = False
         finally:
             await self.locks.release()
-
-
-def _parent_path(path: str) -> str:
-    parent = path.rsplit("/", 1)[0]
-    return parent or "/"

@@ -81,6 +81,11 @@ class Loc:
         """The same location, now with its gfid known."""
         return Loc(self.path, self.parent, self.name, gfid)
 
+    def parent_loc(self) -> Loc:
+        """The parent directory, as a nameless location by its gfid."""
+        assert self.parent is not None
+        return Loc(self.path.rsplit("/", 1)[0] or "/", None, "", self.parent)
+
 
 @dataclass(eq=False, slots=True, weakref_slot=True)
 class Fd:

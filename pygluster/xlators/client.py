@@ -46,7 +46,7 @@ from pygluster.rpc.sunrpc import Credentials
 from pygluster.xlators.base import Fd, Loc, Xlator, current_frame, xlator_type
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
@@ -512,6 +512,29 @@ class ClientXlator(Xlator):
         assert isinstance(remote, int)
         return remote
 
+    async def _fd_fop(
+        self,
+        procedure: Procedure[Any, Any],
+        request: Callable[..., Any],
+        fd: Fd,
+        xdata: Xdata,
+        *,
+        target: str | None = None,
+        payload: bytes | memoryview = b"",
+        into: memoryview | None = None,
+        **fields: Any,
+    ) -> Any:
+        """A fop on the open ``fd``: its request carries the file's gfid, our
+        remote fd and ``xdata`` besides ``fields`` (every gfx_f*_req does)."""
+        args = request(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=xdata, **fields)
+        return await self._fop(
+            procedure,
+            args,
+            fd.loc.path if target is None else target,
+            payload=payload,
+            into=into,
+        )
+
     # --- entries ----------------------------------------------------------------
 
     async def lookup(self, loc: Loc, xdata: Xdata = None) -> tuple[GfxIattx, Xdata]:
@@ -664,16 +687,8 @@ class ClientXlator(Xlator):
         xdata: Xdata = None,
     ) -> dict[str, DictValue]:
         """FXATTROP: :meth:`xattrop` through an open fd."""
-        reply = await self._fop(
-            fops.FXATTROP,
-            fops.GfxFxattropReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                flags=flags,
-                dict=values,
-                xdata=xdata,
-            ),
-            fd.loc.path,
+        reply = await self._fd_fop(
+            fops.FXATTROP, fops.GfxFxattropReq, fd, xdata, flags=flags, dict=values
         )
         return dict(reply.dict or {})
 
@@ -722,18 +737,16 @@ class ClientXlator(Xlator):
         xdata: Xdata = None,
     ) -> None:
         """FINODELK: :meth:`inodelk` through an open fd."""
-        await self._fop(
+        await self._fd_fop(
             fops.FINODELK,
-            fops.GfxFinodelkReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                cmd=cmd,
-                type=lock_type,
-                flock=self._flock(lock_type, start, length),
-                volume=domain,
-                xdata=xdata,
-            ),
-            _lock_target(fd.loc.path, domain),
+            fops.GfxFinodelkReq,
+            fd,
+            xdata,
+            target=_lock_target(fd.loc.path, domain),
+            cmd=cmd,
+            type=lock_type,
+            flock=self._flock(lock_type, start, length),
+            volume=domain,
         )
 
     async def entrylk(
@@ -783,18 +796,15 @@ class ClientXlator(Xlator):
         into: memoryview | None = None,
         xdata: Xdata = None,
     ) -> tuple[memoryview, GfxIattx]:
-        reply, payload = await self._fop(
+        reply, payload = await self._fd_fop(
             fops.READ,
-            fops.GfxReadReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                size=size,
-                flag=0,
-                xdata=xdata,
-            ),
-            fd.loc.path,
+            fops.GfxReadReq,
+            fd,
+            xdata,
             into=into,
+            offset=offset,
+            size=size,
+            flag=0,
         )
         # glusterfs4-xdr.x gfx_read_rsp: op_ret is the byte count read and
         # size the count of payload bytes after the results; a brick sends
@@ -813,118 +823,72 @@ class ClientXlator(Xlator):
     async def writev(
         self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Xdata = None
     ) -> GfxIattx:
-        reply = await self._fop(
+        reply = await self._fd_fop(
             fops.WRITE,
-            fops.GfxWriteReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                size=len(data),
-                flag=0,
-                xdata=xdata,
-            ),
-            fd.loc.path,
+            fops.GfxWriteReq,
+            fd,
+            xdata,
             payload=data,
+            offset=offset,
+            size=len(data),
+            flag=0,
         )
         if reply.op_ret != len(data):
             # A short write is not an error on the wire, but a block device
             # must not pretend it wrote what it did not.
             raise FopError("WRITE", fd.loc.path, str(self.brick), errno.EIO)
-        poststat: GfxIattx = reply.poststat
-        return poststat
+        return _poststat(reply)
 
     async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
-        reply = await self._fop(
-            fops.FSTAT,
-            fops.GfxFstatReq(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=xdata),
-            fd.loc.path,
-        )
+        reply = await self._fd_fop(fops.FSTAT, fops.GfxFstatReq, fd, xdata)
         stat: GfxIattx = reply.stat
         return stat
 
     async def flush(self, fd: Fd, xdata: Xdata = None) -> None:
-        await self._fop(
-            fops.FLUSH,
-            fops.GfxFlushReq(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=xdata),
-            fd.loc.path,
-        )
+        await self._fd_fop(fops.FLUSH, fops.GfxFlushReq, fd, xdata)
 
     async def fsync(self, fd: Fd, datasync: bool = False, xdata: Xdata = None) -> None:
-        await self._fop(
-            fops.FSYNC,
-            fops.GfxFsyncReq(
-                gfid=fd.gfid, fd=self._remote_fd(fd), data=int(datasync), xdata=xdata
-            ),
-            fd.loc.path,
-        )
-
-    async def _poststat_fop(
-        self, procedure: Procedure[Any, Any], fd: Fd, args: Any
-    ) -> GfxIattx:
-        reply = await self._fop(procedure, args, fd.loc.path)
-        poststat: GfxIattx = reply.poststat
-        return poststat
+        await self._fd_fop(fops.FSYNC, fops.GfxFsyncReq, fd, xdata, data=int(datasync))
 
     async def ftruncate(self, fd: Fd, size: int, xdata: Xdata = None) -> GfxIattx:
-        remote = self._remote_fd(fd)
-        return await self._poststat_fop(
-            fops.FTRUNCATE,
-            fd,
-            fops.GfxFtruncateReq(gfid=fd.gfid, fd=remote, offset=size, xdata=xdata),
+        reply = await self._fd_fop(
+            fops.FTRUNCATE, fops.GfxFtruncateReq, fd, xdata, offset=size
         )
+        return _poststat(reply)
 
     async def fallocate(
         self, fd: Fd, mode: int, offset: int, length: int, xdata: Xdata = None
     ) -> GfxIattx:
-        remote = self._remote_fd(fd)
-        return await self._poststat_fop(
+        reply = await self._fd_fop(
             fops.FALLOCATE,
+            fops.GfxFallocateReq,
             fd,
-            fops.GfxFallocateReq(
-                gfid=fd.gfid,
-                fd=remote,
-                flags=mode,
-                offset=offset,
-                size=length,
-                xdata=xdata,
-            ),
+            xdata,
+            flags=mode,
+            offset=offset,
+            size=length,
         )
+        return _poststat(reply)
 
     async def discard(
         self, fd: Fd, offset: int, length: int, xdata: Xdata = None
     ) -> GfxIattx:
-        remote = self._remote_fd(fd)
-        return await self._poststat_fop(
-            fops.DISCARD,
-            fd,
-            fops.GfxDiscardReq(
-                gfid=fd.gfid, fd=remote, offset=offset, size=length, xdata=xdata
-            ),
+        reply = await self._fd_fop(
+            fops.DISCARD, fops.GfxDiscardReq, fd, xdata, offset=offset, size=length
         )
+        return _poststat(reply)
 
     async def zerofill(
         self, fd: Fd, offset: int, length: int, xdata: Xdata = None
     ) -> GfxIattx:
-        remote = self._remote_fd(fd)
-        return await self._poststat_fop(
-            fops.ZEROFILL,
-            fd,
-            fops.GfxZerofillReq(
-                gfid=fd.gfid, fd=remote, offset=offset, size=length, xdata=xdata
-            ),
+        reply = await self._fd_fop(
+            fops.ZEROFILL, fops.GfxZerofillReq, fd, xdata, offset=offset, size=length
         )
+        return _poststat(reply)
 
     async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
-        reply = await self._fop(
-            fops.SEEK,
-            fops.GfxSeekReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                what=what,
-                xdata=xdata,
-            ),
-            fd.loc.path,
+        reply = await self._fd_fop(
+            fops.SEEK, fops.GfxSeekReq, fd, xdata, offset=offset, what=what
         )
         position: int = reply.offset
         return position
@@ -943,6 +907,12 @@ class ClientXlator(Xlator):
                 fd.loc.path,
                 release=True,
             )
+
+
+def _poststat(reply: Any) -> GfxIattx:
+    """The file's iatt after a modifying fop (the reply's ``poststat``)."""
+    poststat: GfxIattx = reply.poststat
+    return poststat
 
 
 def _with_gfid_req(xdata: Xdata, gfid: bytes) -> dict[str, DictValue]:

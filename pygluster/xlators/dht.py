@@ -228,7 +228,7 @@ class DistributeXlator(Xlator):
     async def _hashed(self, loc: Loc) -> int | None:
         """The child ``loc``'s name hashes to in its parent's layout, if any."""
         assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        parent = loc.parent_loc()
         layout = await self._layout_of(parent)
         try:
             return layout.subvol_for(self._hash(loc.name))
@@ -443,11 +443,6 @@ def _range_xattr(layout: Layout, index: int) -> bytes:
     if entry is None:  # a child given no range: an all-zero range (§2.2)
         return struct.pack(">IIII", LAYOUT_HASH_INVALID, HASH_TYPE_DM, 0, 0)
     return entry.to_xattr()
-
-
-def _parent_path(path: str) -> str:
-    parent = path.rsplit("/", 1)[0]
-    return parent or "/"
 
 
 class _HealLock:

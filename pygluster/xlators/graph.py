@@ -81,8 +81,6 @@ SHARD_TYPE = "features/shard"
 WRITE_BEHIND_TYPE = "performance/write-behind"
 #: The types pygluster runs: every registered translator class.
 RUN_TYPES = frozenset(XLATOR_TYPES)
-assert {CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE, SHARD_TYPE} <= RUN_TYPES
-assert WRITE_BEHIND_TYPE in RUN_TYPES
 #: The most translators pygluster stacks on the client (each fop passes
 #: through all of them, as nested calls).
 MAX_STACK_DEPTH = 64

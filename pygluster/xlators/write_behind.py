@@ -945,6 +945,17 @@ class WriteBehindXlator(Xlator):
                 state.orphans.append(write.error)
             raise
 
+    async def _settle_or_raise(
+        self, state: _FdState, writes: list[_Write], before: int, *, session: bool
+    ) -> None:
+        """Wait for ``writes`` to settle; raise the first one's error, if any."""
+        error = self._first_error(state, writes)
+        if error is None:
+            await self._settle(state, writes, before, session=session)
+            error = self._first_error(state, writes)
+        if error is not None:
+            raise _reraise(error)
+
     async def readv(
         self,
         fd: Fd,
@@ -959,12 +970,7 @@ class WriteBehindXlator(Xlator):
         before = state.next_seq
         earlier = list(self._overlapping(state, offset, offset + size, before))
         if earlier:
-            error = self._first_error(state, earlier)
-            if error is None:
-                await self._settle(state, earlier, before, session=False)
-                error = self._first_error(state, earlier)
-            if error is not None:
-                raise _reraise(error)
+            await self._settle_or_raise(state, earlier, before, session=False)
         data, iatt = await self.child.readv(fd, offset, size, into, xdata)
         if len(data) < size:
             # Short: end of file. An earlier write may still extend the
@@ -977,12 +983,7 @@ class WriteBehindXlator(Xlator):
                 and current.min_seq is not None
                 and current.min_seq < before
             ):
-                error = self._first_error(state, writes)
-                if error is None:
-                    await self._settle(state, writes, before, session=True)
-                    error = self._first_error(state, writes)
-                if error is not None:
-                    raise _reraise(error)
+                await self._settle_or_raise(state, writes, before, session=True)
                 data, iatt = await self.child.readv(fd, offset, size, into, xdata)
         return data, iatt
 
