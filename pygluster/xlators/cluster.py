@@ -58,18 +58,20 @@ async def fan_out(
     children: Sequence[Xlator],
     indexes: Iterable[int],
     call: Callable[[Xlator], Awaitable[T]],
+    *,
+    catch: tuple[type[FopError | TransportError], ...] = (FopError, TransportError),
 ) -> dict[int, T | ChildFailure]:
     """Run ``call`` on the given children concurrently; results or failures.
 
-    A child's ``FopError`` or ``TransportError`` becomes its
-    :class:`ChildFailure`; anything else (and cancellation) propagates.
+    A child's error of a ``catch`` type becomes its :class:`ChildFailure`;
+    anything else (and cancellation) propagates, cancelling the others.
     """
     results: dict[int, T | ChildFailure] = {}
 
     async def one(index: int) -> None:
         try:
             results[index] = await call(children[index])
-        except (FopError, TransportError) as exc:
+        except catch as exc:
             results[index] = ChildFailure(exc)
 
     await run_all(functools.partial(one, index) for index in indexes)

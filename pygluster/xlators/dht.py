@@ -37,6 +37,7 @@ from pygluster.errors import FopError, LayoutHoleError, XdrError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue
 from pygluster.xlators.base import Fd, Loc, Xlator, frame, iatt_is_dir, xlator_type
+from pygluster.xlators.cluster import ChildFailure, fan_out
 from pygluster.xlators.dht_layout import (
     DEFAULT_RSYNC_HASH_REGEX,
     DHT_LAYOUT_XATTR,
@@ -123,19 +124,17 @@ class DistributeXlator(Xlator):
 
         Only ``FopError`` is collected; a transport failure propagates.
         """
-        results: dict[int, T | FopError] = {}
-
-        async def one(index: int, child: Xlator) -> None:
-            try:
-                results[index] = await call(child)
-            except FopError as exc:
-                results[index] = exc
-
-        await run_all(
-            functools.partial(one, index, child)
-            for index, child in enumerate(self.children)
-        )
-        return [results[index] for index in range(len(self.children))]
+        every = range(len(self.children))
+        results = await fan_out(self.children, every, call, catch=(FopError,))
+        collected: list[T | FopError] = []
+        for index in every:
+            result = results[index]
+            if isinstance(result, ChildFailure):
+                assert isinstance(result.error, FopError)
+                collected.append(result.error)
+            else:
+                collected.append(result)
+        return collected
 
     def _child_index(self, name: str) -> int | None:
         for index, child in enumerate(self.children):
