@@ -183,7 +183,7 @@ class AsyncBlockDevice:
         if self._closed:
             raise ValueError(f"{self.uri}: I/O on a closed device")
         if write and not self.writable:
-            raise FopError("WRITE", self.path, "(opened read-only)", errno.EBADF)
+            raise FopError("WRITE", self.path, None, errno.EBADF, "opened read-only")
 
     @staticmethod
     def _check_range(offset: int, length: int) -> None:
@@ -439,7 +439,7 @@ async def resolve(top: Xlator, path: str) -> tuple[Loc, GfxIattx]:
     iatt, _ = await top.lookup(loc)
     for name in [part for part in path.split("/") if part]:
         if not iatt_is_dir(iatt):
-            raise FopError("LOOKUP", loc.path, top.name, errno.ENOTDIR)
+            raise FopError("LOOKUP", loc.path, None, errno.ENOTDIR, xlator=top.name)
         child_path = f"{loc.path.rstrip('/')}/{name}"
         child = Loc(child_path, loc.gfid, name)
         iatt, _ = await top.lookup(child)
@@ -549,7 +549,7 @@ async def open_async(
             loc, iatt = await resolve(stack.top, parsed.image_path)
             if not iatt_is_reg(iatt):
                 code = errno.EISDIR if iatt_is_dir(iatt) else errno.EINVAL
-                raise FopError("OPEN", loc.path, stack.top.name, code)
+                raise FopError("OPEN", loc.path, None, code, xlator=stack.top.name)
             flags = GfOpenFlags.RDWR if mode == "r+" else GfOpenFlags.RDONLY
             fd = await stack.top.open(loc, int(flags))
             device = AsyncBlockDevice(
@@ -618,9 +618,13 @@ async def create_async(
             )
         else:
             if not exist_ok:
-                raise FopError("CREATE", loc.path, top.name, errno.EEXIST) from None
+                raise FopError(
+                    "CREATE", loc.path, None, errno.EEXIST, xlator=top.name
+                ) from None
             if not iatt_is_reg(iatt):
-                raise FopError("CREATE", loc.path, top.name, errno.EISDIR) from None
+                raise FopError(
+                    "CREATE", loc.path, None, errno.EISDIR, xlator=top.name
+                ) from None
             fd = await top.open(loc.with_gfid(iatt.ia_gfid), int(GfOpenFlags.RDWR))
             await top.ftruncate(fd, 0)
         try:
@@ -654,7 +658,9 @@ async def remove_async(
     async with _open_stack(parsed, credentials, connect_timeout, timeout) as stack:
         loc, iatt = await resolve(stack.top, parsed.image_path)
         if iatt_is_dir(iatt):
-            raise FopError("UNLINK", loc.path, stack.top.name, errno.EISDIR)
+            raise FopError(
+                "UNLINK", loc.path, None, errno.EISDIR, xlator=stack.top.name
+            )
         await stack.top.unlink(loc)
 
 
@@ -671,6 +677,6 @@ async def _ensure_folder(top: Xlator, path: str, parents: bool) -> Loc:
                 raise
             iatt = await top.mkdir(child, 0o755, uuid.uuid4().bytes, umask=0o022)
         if not iatt_is_dir(iatt):
-            raise FopError("MKDIR", child.path, top.name, errno.ENOTDIR)
+            raise FopError("MKDIR", child.path, None, errno.ENOTDIR, xlator=top.name)
         loc = child.with_gfid(iatt.ia_gfid)
     return loc

@@ -229,7 +229,10 @@ class FopError(GlusterError, OSError):
     Attributes:
         fop: the procedure name, e.g. ``"WRITE"``.
         target: what it was applied to (path or gfid text).
-        brick: the brick that answered, ``host:/path``.
+        brick: the brick that answered, ``host:/path``; None when no brick
+            did (a translator decided, e.g. replicate without quorum).
+        xlator: the translator that raised it, e.g. ``pyg_dist-dht``; None
+            when the brick's own answer is reported.
         detail: what the client adds (a timeout's length), or "".
     """
 
@@ -237,20 +240,24 @@ class FopError(GlusterError, OSError):
         self,
         fop: str,
         target: str,
-        brick: str,
+        brick: str | None,
         errno_value: int,
         detail: str = "",
+        *,
+        xlator: str | None = None,
     ) -> None:
         text = _errno_text(errno_value)
-        message = (
-            f"{fop} on {target} at brick {brick} failed: [Errno {errno_value}] {text}"
-        )
+        where = f" at brick {brick}" if brick else ""
+        if xlator:
+            where += f" in {xlator}"
+        message = f"{fop} on {target}{where} failed: [Errno {errno_value}] {text}"
         if detail:
             message += f" ({detail})"
         OSError.__init__(self, errno_value, message)
         self.fop = fop
         self.target = target
         self.brick = brick
+        self.xlator = xlator
         self.detail = detail
 
     def __str__(self) -> str:
@@ -317,7 +324,7 @@ class QuorumError(FopError):
     def __init__(
         self, fop: str, target: str, xlator: str, have: Sequence[str], need: str
     ) -> None:
-        super().__init__(fop, target, xlator, errno.ENOTCONN)
+        super().__init__(fop, target, None, errno.ENOTCONN, xlator=xlator)
         self.have = list(have)
         self.need = need
         listed = ", ".join(self.have) or "none"

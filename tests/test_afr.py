@@ -14,150 +14,52 @@ import trio
 
 from pygluster.errors import FopError, QuorumError
 from pygluster.rpc import fops
-from pygluster.rpc.fops import DictValue, LkCmd, LkType
 from pygluster.xlators.afr import AFR_DIRTY, ReplicateXlator, super_fast_hash
-from pygluster.xlators.base import Fd, Loc, Xlator
+from pygluster.xlators.base import Fd, Loc
+from tests.memory_brick import MemoryBrick
 
 TRIPLET = struct.Struct(">iii")
 GFID = bytes(range(16))
 ROOT = Loc("/", None, "", fops.ROOT_GFID)
+DOMAIN = "v-replicate-0"  # AFR locks in the domain named after itself
 
 
-def iatt(gfid: bytes, size: int = 0, mode: int = 0o100600) -> fops.GfxIattx:
-    zero = dict.fromkeys(fops.GfxIattx.__dataclass_fields__, 0)
-    return fops.GfxIattx(**{**zero, "ia_gfid": gfid, "ia_size": size, "mode": mode})
-
-
-class FakeBrick(Xlator):
-    """A brick in memory: one file's bytes and xattrs, locks, and failures."""
+class FakeBrick(MemoryBrick):
+    """A memory brick holding one file, /f, as AFR's tests see it."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, [])
-        self.up = True
-        self.data = bytearray()
-        self.xattrs: dict[str, bytes] = {}
-        self.fail: dict[str, int] = {}  # fop name -> errno to fail with
-        self.lock_owner: bytes | None = None
-        self.calls: list[str] = []
+        super().__init__(name)
+        self.file = self.add(fops.ROOT_GFID, "f", GFID)
 
     def __str__(self) -> str:
         return f"fake:{self.name}"
 
     @property
-    def is_up(self) -> bool:
-        return self.up
+    def data(self) -> bytearray:
+        return self.file.data
 
-    def _enter(self, fop: str) -> None:
-        self.calls.append(fop)
-        if not self.up:
-            raise FopError(fop, "/f", str(self), errno.ENOTCONN)
-        if fop in self.fail:
-            raise FopError(fop, "/f", str(self), self.fail[fop])
+    @data.setter
+    def data(self, value: bytearray) -> None:
+        self.file.data = value
+
+    @property
+    def xattrs(self) -> dict[str, bytes]:
+        return self.file.xattrs
+
+    @property
+    def lock_owner(self) -> bytes | None:
+        """Who holds the replicate domain's inode lock on /f."""
+        return self.inodelks.get((GFID, DOMAIN))
+
+    @lock_owner.setter
+    def lock_owner(self, owner: bytes | None) -> None:
+        if owner is None:
+            self.inodelks.pop((GFID, DOMAIN), None)
+        else:
+            self.inodelks[(GFID, DOMAIN)] = owner
 
     def counters(self, key: str) -> tuple[int, int, int]:
         return TRIPLET.unpack(self.xattrs.get(key, bytes(12)))
-
-    async def lookup(self, loc, xdata=None):
-        self._enter("LOOKUP")
-        reply = {k: DictValue.ptr(v) for k, v in self.xattrs.items()}
-        if loc.gfid == fops.ROOT_GFID:
-            return iatt(fops.ROOT_GFID, mode=0o40755), reply
-        return iatt(GFID, len(self.data)), reply
-
-    async def open(self, loc, flags):
-        self._enter("OPEN")
-        fd = Fd(loc, flags)
-        fd.ctx[self] = 1
-        return fd
-
-    async def finodelk(
-        self, fd, domain, cmd, lock_type, *, owner=None, start=0, length=0
-    ):
-        self._enter("FINODELK")
-        if lock_type == LkType.UNLCK:
-            assert self.lock_owner == owner
-            self.lock_owner = None
-            return
-        if self.lock_owner is not None and self.lock_owner != owner:
-            if cmd == LkCmd.SETLK:
-                raise FopError("FINODELK", "/f", str(self), errno.EAGAIN)
-            while self.lock_owner is not None:  # noqa: ASYNC110 - a fake: polling is fine
-                await trio.sleep(0.01)
-        self.lock_owner = owner
-
-    async def fxattrop(self, fd, flags, values, *, owner=None):
-        self._enter("FXATTROP")
-        assert flags == fops.XattropFlags.ADD_ARRAY
-        result = {}
-        for key, value in values.items():
-            old = TRIPLET.unpack(self.xattrs.get(key, bytes(12)))
-            add = TRIPLET.unpack(value.value)
-            new = TRIPLET.pack(*(a + b for a, b in zip(old, add, strict=True)))
-            if new != bytes(12) or key in self.xattrs:
-                self.xattrs[key] = new
-            result[key] = DictValue.ptr(new)
-        return result
-
-    async def writev(self, fd, offset, data):
-        self._enter("WRITE")
-        end = offset + len(data)
-        if len(self.data) < end:
-            self.data.extend(bytes(end - len(self.data)))
-        self.data[offset:end] = data
-        return iatt(GFID, len(self.data))
-
-    async def readv(self, fd, offset, size, into=None):
-        self._enter("READ")
-        return memoryview(bytes(self.data[offset : offset + size])), iatt(
-            GFID, len(self.data)
-        )
-
-    async def fsync(self, fd, datasync=False):
-        self._enter("FSYNC")
-
-    async def fstat(self, fd):
-        self._enter("FSTAT")
-        return iatt(GFID, len(self.data))
-
-    async def flush(self, fd):
-        self._enter("FLUSH")
-
-    async def release(self, fd):
-        self.calls.append("RELEASE")
-
-    def holders(self, fd):
-        return [self]
-
-    # unused by these tests
-    async def create(self, *a, **k):
-        raise NotImplementedError
-
-    async def mkdir(self, *a, **k):
-        raise NotImplementedError
-
-    async def unlink(self, *a, **k):
-        raise NotImplementedError
-
-    async def rmdir(self, *a, **k):
-        raise NotImplementedError
-
-    async def statfs(self, *a, **k):
-        raise NotImplementedError
-
-    async def ftruncate(self, *a, **k):
-        raise NotImplementedError
-
-    async def fallocate(self, *a, **k):
-        raise NotImplementedError
-
-    async def discard(self, *a, **k):
-        raise NotImplementedError
-
-    async def zerofill(self, *a, **k):
-        raise NotImplementedError
-
-    async def seek(self, *a, **k):
-        raise NotImplementedError
 
 
 def make_afr(arbiter: bool = False, **options: str):
@@ -165,7 +67,7 @@ def make_afr(arbiter: bool = False, **options: str):
     opts = {"afr-pending-xattr": "v-client-0,v-client-1,v-client-2", **options}
     if arbiter:
         opts["arbiter-count"] = "1"
-    return ReplicateXlator("v-replicate-0", bricks, opts, "v"), bricks  # type: ignore[arg-type]
+    return ReplicateXlator("v-replicate-0", bricks, opts, "v"), bricks
 
 
 async def open_file(afr: ReplicateXlator) -> Fd:

@@ -9,7 +9,6 @@ the tests below would see any reordering.
 from __future__ import annotations
 
 import errno
-import stat
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +23,10 @@ from pygluster.errors import FopError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import GfOpenFlags
 from pygluster.volfile import parse
-from pygluster.xlators.base import Fd, Loc, Xlator
+from pygluster.xlators.base import Fd, Loc
 from pygluster.xlators.graph import plan
 from pygluster.xlators.write_behind import WriteBehindXlator, parse_size
+from tests.memory_brick import MemoryBrick
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -36,22 +36,19 @@ LOC = Loc("/f.img", fops.ROOT_GFID, "f.img", GFID)
 RDWR = int(GfOpenFlags.RDWR)
 
 
-def iatt(size: int = 0) -> fops.GfxIattx:
-    zero: dict[str, Any] = dict.fromkeys(fops.GfxIattx.__dataclass_fields__, 0)
-    return fops.GfxIattx(
-        **{**zero, "ia_gfid": GFID, "ia_size": size, "mode": stat.S_IFREG | 0o600}
-    )
+class FakeFile(MemoryBrick):
+    """One file in memory below write-behind, with gates, delays and faults.
 
-
-class FakeFile(Xlator):
-    """One file in memory below write-behind, with gates, delays and faults."""
+    A write lands when its call *ends* (as on a brick whose reply we wait
+    for); ``fail(offset, length)`` picks a write's errno.
+    """
 
     def __init__(self) -> None:
-        super().__init__("fake", [])
-        self.data = bytearray()
+        super().__init__("fake")
+        self.file = self.add(fops.ROOT_GFID, LOC.name, GFID)
         self.gate: trio.Event | None = None  # writes wait for it when set
         self.delay: Callable[[int, int], float] | None = None
-        self.fail: Callable[[int, int], int | None] = lambda offset, length: None
+        self.fail: Callable[[int, int], int | None] = lambda offset, length: None  # type: ignore[assignment]
         self.writes: list[tuple[int, bytes]] = []  # as called, in call order
         self.in_flight: list[tuple[int, int]] = []
         self.max_in_flight = 0
@@ -60,13 +57,16 @@ class FakeFile(Xlator):
         self.outside_txn: list[tuple[int, int]] = []
         self.txn_begin_error: int | None = None  # e.g. replicate without quorum
         self.txn_end_error: int | None = None  # e.g. shard's size update
-        self.calls: list[str] = []
+
+    def _fault(self, fop: str) -> int | None:
+        return None  # only writes fail here, through fail(offset, length)
+
+    @property
+    def data(self) -> bytearray:
+        return self.file.data
 
     def _put(self, offset: int, data: bytes) -> None:
-        end = offset + len(data)
-        if len(self.data) < end:
-            self.data.extend(bytes(end - len(self.data)))
-        self.data[offset:end] = data
+        self.file.put(offset, data)
 
     @asynccontextmanager
     async def _txn(self) -> AsyncIterator[None]:
@@ -87,28 +87,9 @@ class FakeFile(Xlator):
     def transaction(self, fd: Fd) -> Any:
         return self._txn()
 
-    async def lookup(self, loc: Loc, xdata: Any = None) -> Any:
-        return iatt(len(self.data)), None
-
-    async def create(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    async def mkdir(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    async def unlink(self, loc: Loc) -> None:
-        raise NotImplementedError
-
-    async def rmdir(self, loc: Loc) -> None:
-        raise NotImplementedError
-
-    async def statfs(self, loc: Loc) -> Any:
-        raise NotImplementedError
-
-    async def open(self, loc: Loc, flags: int) -> Fd:
-        return Fd(loc, flags)
-
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> Any:
+    async def writev(
+        self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Any = None
+    ) -> Any:
         snapshot = bytes(data)  # what a real client would put on the wire
         self.calls.append("WRITE")
         self.writes.append((offset, snapshot))
@@ -130,60 +111,12 @@ class FakeFile(Xlator):
             self._put(offset, snapshot)
         finally:
             self.in_flight.remove(piece)
-        return iatt(len(self.data))
+        return self.file.iatt()
 
-    async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
-    ) -> Any:
-        self.calls.append("READ")
-        await trio.lowlevel.checkpoint()
-        return memoryview(bytes(self.data[offset : offset + size])), iatt(
-            len(self.data)
-        )
-
-    async def fstat(self, fd: Fd) -> Any:
-        self.calls.append("FSTAT")
-        await trio.lowlevel.checkpoint()
-        return iatt(len(self.data))
-
-    async def flush(self, fd: Fd) -> None:
-        self.calls.append("FLUSH")
-        await trio.lowlevel.checkpoint()
-
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
-        self.calls.append("FSYNC")
-        await trio.lowlevel.checkpoint()
-
-    async def ftruncate(self, fd: Fd, size: int) -> Any:
-        self.calls.append("FTRUNCATE")
+    async def ftruncate(self, fd: Fd, size: int, xdata: Any = None) -> Any:
         if self.txn_depth:
             self.outside_txn.append((-1, size))  # ran inside someone's session
-        await trio.lowlevel.checkpoint()
-        del self.data[size:]
-        self.data.extend(bytes(size - len(self.data)))
-        return iatt(len(self.data))
-
-    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> Any:
-        raise NotImplementedError
-
-    async def discard(self, fd: Fd, offset: int, length: int) -> Any:
-        self.calls.append("DISCARD")
-        await trio.lowlevel.checkpoint()
-        end = min(len(self.data), offset + length)
-        self.data[offset:end] = bytes(max(0, end - offset))
-        return iatt(len(self.data))
-
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> Any:
-        self.calls.append("ZEROFILL")
-        await trio.lowlevel.checkpoint()
-        self._put(offset, bytes(length))
-        return iatt(len(self.data))
-
-    async def seek(self, fd: Fd, offset: int, what: int) -> int:
-        raise NotImplementedError
-
-    async def release(self, fd: Fd) -> None:
-        self.calls.append("RELEASE")
+        return await super().ftruncate(fd, size, xdata)
 
 
 @asynccontextmanager

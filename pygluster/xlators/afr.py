@@ -42,9 +42,7 @@ all of them, like AFR's eager lock over one request).
 from __future__ import annotations
 
 import errno
-import functools
 import logging
-import os
 import struct
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -52,17 +50,26 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
-from pygluster._concurrency import run_all
-from pygluster.errors import FopError, QuorumError, TransportError, UnsupportedVolume
+from pygluster.errors import FopError, TransportError, UnsupportedVolume
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
-from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_dir
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_dir, xlator_type
+from pygluster.xlators.cluster import (
+    ChildFailure,
+    LockAll,
+    Quorum,
+    failures,
+    fan_out,
+    first_error,
+    successes,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
-    from pygluster.xlators.client import ClientXlator
+    from pygluster.volfile import Xlator as VolfileXlator
+    from pygluster.xlators.base import BuildContext
 
 __all__ = ["ReplicateXlator", "super_fast_hash"]
 
@@ -151,19 +158,18 @@ class _FdState:
     session: _Transaction | None = None
 
 
+@xlator_type("cluster/replicate")
 class ReplicateXlator(Xlator):
     """The ``cluster/replicate`` translator over its bricks."""
 
     def __init__(
         self,
         name: str,
-        children: list[ClientXlator],
+        children: Sequence[Xlator],
         options: dict[str, str],
         volume: str,
     ) -> None:
         super().__init__(name, list(children))
-        #: The children, typed: a replicate's subvolumes are always bricks.
-        self.bricks = list(children)
         count = len(children)
         names = options.get("afr-pending-xattr", "")
         # The changelog keys come from the volfile, in child order; never
@@ -195,6 +201,12 @@ class ReplicateXlator(Xlator):
             fops.ROOT_GFID: _Inode([True] * count, True)
         }
 
+    @classmethod
+    def from_volfile(
+        cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
+    ) -> Xlator:
+        return cls(node.name, children, dict(node.options), context.volume)
+
     # --- children and quorum ----------------------------------------------------
 
     def _brick(self, index: int) -> str:
@@ -207,48 +219,29 @@ class ReplicateXlator(Xlator):
     def is_up(self) -> bool:
         return self._has_quorum(self._up())
 
-    def _quorum_rule(self) -> str:
-        n = len(self.children)
-        if self.quorum_type == "fixed":
-            return f"at least {self.quorum_count} of {n}"
-        if self.quorum_type == "auto":
-            return f"more than half of {n}, or half including the first brick"
-        return "at least one"
+    @property
+    def quorum(self) -> Quorum:
+        """The quorum rule in force (quorum-type / quorum-count)."""
+        return Quorum(self.quorum_type, self.quorum_count, len(self.children))
 
     def _has_quorum(self, indexes: Sequence[int]) -> bool:
-        count = len(set(indexes))
-        n = len(self.children)
-        if self.quorum_type == "fixed":
-            return count >= max(1, self.quorum_count)
-        if self.quorum_type == "auto":
-            # afr_has_quorum: > n/2, or exactly n/2 including child 0.
-            return 2 * count > n or (2 * count == n and 0 in indexes)
-        return count >= 1
+        return self.quorum.met(indexes)
 
     def _require_quorum(self, indexes: Sequence[int], fop: str, target: str) -> None:
-        if not self._has_quorum(indexes):
-            raise QuorumError(
-                fop,
-                target,
-                self.name,
-                [self._brick(i) for i in sorted(set(indexes))],
-                self._quorum_rule(),
-            )
+        names = [str(child) for child in self.children]
+        self.quorum.require(indexes, fop, target, self.name, names)
+
+    def _quorum_lost(self, done: Mapping[int, object], fop: str, target: str) -> None:
+        """Raise QuorumError if the children in ``done`` are too few."""
+        if not self._has_quorum(list(done)):
+            have = [self._brick(i) for i in done]
+            raise self.quorum.error(have, fop, target, self.name)
 
     async def _each(
-        self, indexes: Sequence[int], call: Callable[[ClientXlator], Awaitable[T]]
-    ) -> dict[int, T | GlusterFailure]:
+        self, indexes: Sequence[int], call: Callable[[Xlator], Awaitable[T]]
+    ) -> dict[int, T | ChildFailure]:
         """Run ``call`` on the given children concurrently; results or failures."""
-        results: dict[int, T | GlusterFailure] = {}
-
-        async def one(index: int) -> None:
-            try:
-                results[index] = await call(self.bricks[index])
-            except (FopError, TransportError) as exc:
-                results[index] = GlusterFailure(exc)
-
-        await run_all(functools.partial(one, index) for index in indexes)
-        return results
+        return await fan_out(self.children, indexes, call)
 
     # --- changelog ----------------------------------------------------------------
 
@@ -293,7 +286,7 @@ class ReplicateXlator(Xlator):
         return order
 
     async def _read(
-        self, fd: Fd, fop: str, call: Callable[[ClientXlator], Awaitable[T]]
+        self, fd: Fd, fop: str, call: Callable[[Xlator], Awaitable[T]]
     ) -> T:
         state = self._state(fd)
         inode = self._inodes.get(fd.gfid)
@@ -304,13 +297,12 @@ class ReplicateXlator(Xlator):
             if readable[i] and i != self.arbiter and self.children[i].is_up
         ]
         if not candidates:
-            raise FopError(
-                fop, fd.loc.path, self.name, errno.EIO if self._up() else errno.ENOTCONN
-            )
+            code = errno.EIO if self._up() else errno.ENOTCONN
+            raise FopError(fop, fd.loc.path, None, code, xlator=self.name)
         error: Exception | None = None
         for index in self._read_order(fd.gfid, candidates):
             try:
-                return await call(self.bricks[index])
+                return await call(self.children[index])
             except (FopError, TransportError) as exc:
                 log.info(
                     "%s: %s on %s failed, trying the next copy: %s",
@@ -333,19 +325,17 @@ class ReplicateXlator(Xlator):
         answered = {
             i: r
             for i, r in results.items()
-            if not isinstance(r, GlusterFailure) or r.errno == errno.ENOENT
+            if not isinstance(r, ChildFailure) or r.errno == errno.ENOENT
         }
         if self.quorum_type != "none":
             # A lookup answered by fewer than quorum bricks fails (§3.5).
             self._require_quorum(list(answered), "LOOKUP", loc.path)
-        found = {i: r for i, r in results.items() if not isinstance(r, GlusterFailure)}
+        found = successes(results)
         if not found:
-            failures = [
-                r.error for r in results.values() if isinstance(r, GlusterFailure)
-            ]
-            if failures:
-                raise failures[0]
-            raise FopError("LOOKUP", loc.path, self.name, errno.ENOTCONN)
+            error = first_error(results)
+            if error is not None:
+                raise error
+            raise FopError("LOOKUP", loc.path, None, errno.ENOTCONN, xlator=self.name)
         first_iatt = next(iter(found.values()))[0]
         is_dir = iatt_is_dir(first_iatt)
         slot = ENTRY if is_dir else DATA
@@ -359,126 +349,80 @@ class ReplicateXlator(Xlator):
         if not candidates:
             # Every reachable data copy is accused: a split brain or only
             # stale copies left. Never serve (or later overwrite) them.
-            raise FopError("LOOKUP", loc.path, self.name, errno.EIO)
+            raise FopError("LOOKUP", loc.path, None, errno.EIO, xlator=self.name)
         index = self._read_order(first_iatt.ia_gfid, candidates)[0]
         return found[index]
 
     async def _entry_txn(
-        self,
-        parent: Loc,
-        name: str,
-        fop: str,
-        path: str,
-        call: Callable[[ClientXlator], Awaitable[T]],
+        self, loc: Loc, fop: str, call: Callable[[Xlator], Awaitable[T]]
     ) -> dict[int, T]:
-        """An entry transaction on ``parent`` for ``name`` (§3.3, entry txns)."""
+        """An entry transaction on ``loc``'s parent for its name (§3.3)."""
+        parent = loc.parent_loc()
+        name = loc.name
         assert parent.gfid is not None
-        owner = os.urandom(8)
-        up = self._up()
-        self._require_quorum(up, fop, path)
         domain = self.name
 
-        async def lock(child: ClientXlator, cmd: int) -> None:
+        async def lock(child: Xlator, blocking: bool) -> None:
+            cmd = EntrylkCmd.LOCK if blocking else EntrylkCmd.LOCK_NB
+            await child.entrylk(parent, name, domain, cmd, EntrylkType.WRLCK)
+
+        async def unlock(child: Xlator) -> None:
             await child.entrylk(
-                parent, name, domain, cmd, EntrylkType.WRLCK, owner=owner
+                parent, name, domain, EntrylkCmd.UNLOCK, EntrylkType.WRLCK
             )
 
-        async def unlock(child: ClientXlator) -> None:
-            await child.entrylk(
-                parent, name, domain, EntrylkCmd.UNLOCK, EntrylkType.WRLCK, owner=owner
-            )
-
-        locked = await self._take_locks(
-            up,
-            lambda c: lock(c, EntrylkCmd.LOCK_NB),
-            lambda c: lock(c, EntrylkCmd.LOCK),
-            unlock,
+        return await self._changelog_txn(
+            parent, ENTRY, fop, loc.path, lock, unlock, call
         )
+
+    async def _changelog_txn(
+        self,
+        loc: Loc,
+        slot: int,
+        fop: str,
+        path: str,
+        lock: Callable[[Xlator, bool], Awaitable[None]],
+        unlock: Callable[[Xlator], Awaitable[None]],
+        call: Callable[[Xlator], Awaitable[T]],
+    ) -> dict[int, T]:
+        """Lock, dirty +1 on ``loc`` in ``slot``, ``call``, post-op, unlock.
+
+        The entry and metadata transactions (§3.3): one fop, its changelog
+        kept on ``loc`` (the parent directory for entry fops).
+        """
+        up = self._up()
+        self._require_quorum(up, fop, path)
+        locks = LockAll(self.children, lock, unlock, label=self.name)
+        locked = await locks.acquire(up)
+
+        async def changelog(on: Sequence[int], values: dict[str, DictValue]) -> None:
+            await locks.fan_out(
+                on, lambda c: c.xattrop(loc, fops.XattropFlags.ADD_ARRAY, values)
+            )
+
         try:
             self._require_quorum(locked, fop, path)
-            pre = await self._each(
+            pre = await locks.fan_out(
                 locked,
                 lambda c: c.xattrop(
-                    parent,
-                    fops.XattropFlags.ADD_ARRAY,
-                    self._changelog(ENTRY, [], 1),
-                    owner=owner,
+                    loc, fops.XattropFlags.ADD_ARRAY, self._changelog(slot, [], 1)
                 ),
             )
-            prepared = [i for i, r in pre.items() if not isinstance(r, GlusterFailure)]
+            prepared = list(successes(pre))
             self._require_quorum(prepared, fop, path)
             results = await self._each(prepared, call)
-            done = {
-                i: r for i, r in results.items() if not isinstance(r, GlusterFailure)
-            }
-            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
+            done = successes(results)
             if not done:
                 # Failed the same way everywhere (EEXIST, ENOENT...): nothing
                 # diverged; clear the dirty marks and report the error.
-                await self._post_op_entry(parent, prepared, [], owner)
-                raise failures[0].error
-            if not self._has_quorum(list(done)):
-                raise QuorumError(
-                    fop,
-                    path,
-                    self.name,
-                    [self._brick(i) for i in done],
-                    self._quorum_rule(),
-                )
+                await changelog(prepared, self._changelog(slot, [], -1))
+                raise next(iter(failures(results).values())).error
+            self._quorum_lost(done, fop, path)
             missed = [i for i in range(len(self.children)) if i not in done]
-            await self._post_op_entry(parent, list(done), missed, owner)
+            await changelog(list(done), self._changelog(slot, missed, -1))
             return done
         finally:
-            with trio.CancelScope(shield=True):
-                await self._each(locked, unlock)
-
-    async def _post_op_entry(
-        self, parent: Loc, on: Sequence[int], missed: Sequence[int], owner: bytes
-    ) -> None:
-        values = self._changelog(ENTRY, missed, -1)
-        await self._each(
-            on,
-            lambda c: c.xattrop(
-                parent, fops.XattropFlags.ADD_ARRAY, values, owner=owner
-            ),
-        )
-
-    async def _take_locks(
-        self,
-        indexes: Sequence[int],
-        try_lock: Callable[[ClientXlator], Awaitable[None]],
-        wait_lock: Callable[[ClientXlator], Awaitable[None]],
-        unlock: Callable[[ClientXlator], Awaitable[None]],
-    ) -> list[int]:
-        """Non-blocking on all; on contention, release and lock in index order.
-
-        Returns the children locked; children that failed otherwise (down,
-        errors) are left out and count as failed for the transaction.
-        """
-        results = await self._each(indexes, try_lock)
-        locked = [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
-        busy = [
-            i
-            for i, r in results.items()
-            if isinstance(r, GlusterFailure) and r.errno == errno.EAGAIN
-        ]
-        if not busy:
-            return sorted(locked)
-        # afr-lk-common.c: blocking locks one child at a time, in index order,
-        # so two clients can never each hold a part and wait for the other.
-        with trio.CancelScope(shield=True):
-            await self._each(locked, unlock)
-        locked = []
-        for index in sorted(indexes):
-            try:
-                await wait_lock(self.bricks[index])
-            except (FopError, TransportError) as exc:
-                log.info(
-                    "%s: lock on %s failed: %s", self.name, self._brick(index), exc
-                )
-                continue
-            locked.append(index)
-        return locked
+            await locks.release()
 
     async def create(
         self,
@@ -489,14 +433,10 @@ class ReplicateXlator(Xlator):
         umask: int = 0,
         xdata: Xdata = None,
     ) -> tuple[Fd, GfxIattx]:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
         # The same gfid-req on every child: one inode everywhere (§3.3).
         done = await self._entry_txn(
-            parent,
-            loc.name,
+            loc,
             "CREATE",
-            loc.path,
             lambda child: child.create(loc, flags, mode, gfid, umask, xdata),
         )
         fd = Fd(loc.with_gfid(gfid), flags)
@@ -514,42 +454,30 @@ class ReplicateXlator(Xlator):
         data = [i for i in sorted(done) if i != self.arbiter]
         return data[0] if data else min(done)
 
-    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+    async def mkdir(
+        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+    ) -> GfxIattx:
         done = await self._entry_txn(
-            parent,
-            loc.name,
-            "MKDIR",
-            loc.path,
-            lambda c: c.mkdir(loc, mode, gfid, umask),
+            loc, "MKDIR", lambda c: c.mkdir(loc, mode, gfid, umask, xdata)
         )
         self._inodes[gfid] = _Inode(
             [i in done for i in range(len(self.children))], True
         )
         return done[min(done)]
 
-    async def unlink(self, loc: Loc) -> None:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
-        await self._entry_txn(
-            parent, loc.name, "UNLINK", loc.path, lambda c: c.unlink(loc)
-        )
+    async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
+        await self._entry_txn(loc, "UNLINK", lambda c: c.unlink(loc, xdata))
         if loc.gfid is not None:
             self._inodes.pop(loc.gfid, None)
 
-    async def rmdir(self, loc: Loc) -> None:
-        assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
-        await self._entry_txn(
-            parent, loc.name, "RMDIR", loc.path, lambda c: c.rmdir(loc)
-        )
+    async def rmdir(self, loc: Loc, xdata: Xdata = None) -> None:
+        await self._entry_txn(loc, "RMDIR", lambda c: c.rmdir(loc, xdata))
 
-    async def statfs(self, loc: Loc) -> GfStatfs:
+    async def statfs(self, loc: Loc, xdata: Xdata = None) -> GfStatfs:
         results = await self._each(self._up(), lambda c: c.statfs(loc))
-        stats = [r for r in results.values() if not isinstance(r, GlusterFailure)]
+        stats = list(successes(results).values())
         if not stats:
-            raise FopError("STATFS", loc.path, self.name, errno.ENOTCONN)
+            raise FopError("STATFS", loc.path, None, errno.ENOTCONN, xlator=self.name)
         # afr_statfs_cbk keeps the reply with the least space available.
         return min(stats, key=lambda s: s.bavail * s.frsize)
 
@@ -560,9 +488,9 @@ class ReplicateXlator(Xlator):
         cmd: int,
         lock_type: int,
         *,
-        owner: bytes | None = None,
         start: int = 0,
         length: int = 0,
+        xdata: Xdata = None,
     ) -> None:
         """Lock on every up child; needs quorum (DHT's layout-heal lock)."""
         up = self._up()
@@ -570,17 +498,19 @@ class ReplicateXlator(Xlator):
         results = await self._each(
             up,
             lambda c: c.inodelk(
-                loc, domain, cmd, lock_type, owner=owner, start=start, length=length
+                loc, domain, cmd, lock_type, start=start, length=length, xdata=xdata
             ),
         )
-        failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
-        if failures and not self._has_quorum(
-            [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
-        ):
-            raise failures[0].error
+        failed = failures(results)
+        if failed and not self._has_quorum(list(successes(results))):
+            raise next(iter(failed.values())).error
 
     async def setxattr(
-        self, loc: Loc, values: dict[str, DictValue], flags: int = 0
+        self,
+        loc: Loc,
+        values: dict[str, DictValue],
+        flags: int = 0,
+        xdata: Xdata = None,
     ) -> None:
         """SETXATTR as a metadata transaction (DHT layouts on replicated dirs)."""
         await self._metadata_txn(
@@ -588,7 +518,11 @@ class ReplicateXlator(Xlator):
         )
 
     async def xattrop(
-        self, loc: Loc, flags: int, values: dict[str, DictValue]
+        self,
+        loc: Loc,
+        flags: int,
+        values: dict[str, DictValue],
+        xdata: Xdata = None,
     ) -> dict[str, DictValue]:
         """XATTROP as a metadata transaction (shard's file-size updates).
 
@@ -600,90 +534,35 @@ class ReplicateXlator(Xlator):
         return done[self._pick(done)]
 
     async def _metadata_txn(
-        self, loc: Loc, fop: str, call: Callable[[ClientXlator], Awaitable[T]]
+        self, loc: Loc, fop: str, call: Callable[[Xlator], Awaitable[T]]
     ) -> dict[int, T]:
         """A metadata transaction: like data, in the changelog's slot 1, with
         the inode lock taken past any data range (afr LLONG_MAX - 1)."""
         assert loc.gfid is not None
-        owner = os.urandom(8)
-        up = self._up()
-        self._require_quorum(up, fop, loc.path)
         domain = self.name
+        start = _METADATA_LOCK_START
 
-        async def lock(child: ClientXlator, cmd: int) -> None:
-            await child.inodelk(
-                loc, domain, cmd, LkType.WRLCK, owner=owner, start=_METADATA_LOCK_START
-            )
+        async def lock(child: Xlator, blocking: bool) -> None:
+            cmd = LkCmd.SETLKW if blocking else LkCmd.SETLK
+            await child.inodelk(loc, domain, cmd, LkType.WRLCK, start=start)
 
-        async def unlock(child: ClientXlator) -> None:
-            await child.inodelk(
-                loc,
-                domain,
-                LkCmd.SETLK,
-                LkType.UNLCK,
-                owner=owner,
-                start=_METADATA_LOCK_START,
-            )
+        async def unlock(child: Xlator) -> None:
+            await child.inodelk(loc, domain, LkCmd.SETLK, LkType.UNLCK, start=start)
 
-        locked = await self._take_locks(
-            up, lambda c: lock(c, LkCmd.SETLK), lambda c: lock(c, LkCmd.SETLKW), unlock
+        return await self._changelog_txn(
+            loc, METADATA, fop, loc.path, lock, unlock, call
         )
-        try:
-            self._require_quorum(locked, fop, loc.path)
-            dirty = self._changelog(METADATA, [], 1)
-            pre = await self._each(
-                locked,
-                lambda c: c.xattrop(
-                    loc, fops.XattropFlags.ADD_ARRAY, dirty, owner=owner
-                ),
-            )
-            prepared = [i for i, r in pre.items() if not isinstance(r, GlusterFailure)]
-            self._require_quorum(prepared, fop, loc.path)
-            results = await self._each(prepared, call)
-            done = {
-                i: r for i, r in results.items() if not isinstance(r, GlusterFailure)
-            }
-            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
-            if not done and failures:
-                post = self._changelog(METADATA, [], -1)
-                await self._each(
-                    prepared,
-                    lambda c: c.xattrop(
-                        loc, fops.XattropFlags.ADD_ARRAY, post, owner=owner
-                    ),
-                )
-                raise failures[0].error
-            if not self._has_quorum(list(done)):
-                raise QuorumError(
-                    fop,
-                    loc.path,
-                    self.name,
-                    [self._brick(i) for i in done],
-                    self._quorum_rule(),
-                )
-            missed = [i for i in range(len(self.children)) if i not in done]
-            post = self._changelog(METADATA, missed, -1)
-            await self._each(
-                list(done),
-                lambda c: c.xattrop(
-                    loc, fops.XattropFlags.ADD_ARRAY, post, owner=owner
-                ),
-            )
-            return done
-        finally:
-            with trio.CancelScope(shield=True):
-                await self._each(locked, unlock)
 
     # --- open files ------------------------------------------------------------------
 
     def _state(self, fd: Fd) -> _FdState:
         state = fd.ctx.get(self)
         if state is None:
-            raise FopError("fd", fd.loc.path, self.name, errno.EBADF)
+            raise FopError("fd", fd.loc.path, None, errno.EBADF, xlator=self.name)
         assert isinstance(state, _FdState)
         return state
 
-    async def open(self, loc: Loc, flags: int) -> Fd:
+    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
         assert loc.gfid is not None
         if loc.gfid not in self._inodes:
             await self.lookup(loc)
@@ -694,13 +573,10 @@ class ReplicateXlator(Xlator):
             if inode.readable[i] or i == self.arbiter or not inode.is_dir
         ]
         results = await self._each(targets, lambda c: c.open(loc, flags))
-        opened = {i: r for i, r in results.items() if not isinstance(r, GlusterFailure)}
+        opened = successes(results)
         if not opened:
-            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
-            raise (
-                failures[0].error
-                if failures
-                else FopError("OPEN", loc.path, self.name, errno.ENOTCONN)
+            raise first_error(results) or FopError(
+                "OPEN", loc.path, None, errno.ENOTCONN, xlator=self.name
             )
         fd = Fd(loc, flags)
         for child_fd in opened.values():
@@ -708,38 +584,43 @@ class ReplicateXlator(Xlator):
         fd.ctx[self] = _FdState(set(opened))
         if not any(inode.readable[i] and i != self.arbiter for i in opened):
             await self.release(fd)
-            raise FopError("OPEN", loc.path, self.name, errno.EIO)
+            raise FopError("OPEN", loc.path, None, errno.EIO, xlator=self.name)
         return fd
 
     async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
+        self,
+        fd: Fd,
+        offset: int,
+        size: int,
+        into: memoryview | None = None,
+        xdata: Xdata = None,
     ) -> tuple[memoryview, GfxIattx]:
         return await self._read(fd, "READ", lambda c: c.readv(fd, offset, size, into))
 
-    async def fstat(self, fd: Fd) -> GfxIattx:
+    async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
         return await self._read(fd, "FSTAT", lambda c: c.fstat(fd))
 
-    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+    async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
         return await self._read(fd, "SEEK", lambda c: c.seek(fd, offset, what))
 
-    async def flush(self, fd: Fd) -> None:
+    async def flush(self, fd: Fd, xdata: Xdata = None) -> None:
         state = self._state(fd)
         await self._each(
             [i for i in state.opened if self.children[i].is_up], lambda c: c.flush(fd)
         )
 
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+    async def fsync(self, fd: Fd, datasync: bool = False, xdata: Xdata = None) -> None:
         state = self._state(fd)
         targets = [i for i in state.opened if self.children[i].is_up]
         results = await self._each(targets, lambda c: c.fsync(fd, datasync))
-        done = [i for i, r in results.items() if not isinstance(r, GlusterFailure)]
+        done = list(successes(results))
         if not self._has_quorum(done):
-            failures = [r for r in results.values() if isinstance(r, GlusterFailure)]
-            if failures:
-                raise failures[0].error
+            error = first_error(results)
+            if error is not None:
+                raise error
             self._require_quorum(done, "FSYNC", fd.loc.path)
 
-    async def release(self, fd: Fd) -> None:
+    async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         state = fd.ctx.pop(self, None)
         if not isinstance(state, _FdState):
             return
@@ -779,7 +660,7 @@ class ReplicateXlator(Xlator):
                 await txn.end()
 
     async def _write_fop(
-        self, fd: Fd, fop: str, call: Callable[[ClientXlator], Awaitable[GfxIattx]]
+        self, fd: Fd, fop: str, call: Callable[[Xlator], Awaitable[GfxIattx]]
     ) -> GfxIattx:
         state = self._state(fd)
         if state.session is not None:
@@ -787,10 +668,12 @@ class ReplicateXlator(Xlator):
         async with self._data_transaction(fd, fop) as txn:
             return await txn.run(fop, call)
 
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
-        arbiter = self.bricks[self.arbiter] if self.arbiter is not None else None
+    async def writev(
+        self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Xdata = None
+    ) -> GfxIattx:
+        arbiter = self.children[self.arbiter] if self.arbiter is not None else None
 
-        def write(child: ClientXlator) -> Awaitable[GfxIattx]:
+        def write(child: Xlator) -> Awaitable[GfxIattx]:
             # The arbiter stores no data: libgfapi's AFR sends it one byte at
             # the real offset and reports the full length (afr_writev_wind).
             if child is arbiter and len(data) > 1:
@@ -799,34 +682,29 @@ class ReplicateXlator(Xlator):
 
         return await self._write_fop(fd, "WRITE", write)
 
-    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+    async def ftruncate(self, fd: Fd, size: int, xdata: Xdata = None) -> GfxIattx:
         return await self._write_fop(fd, "FTRUNCATE", lambda c: c.ftruncate(fd, size))
 
-    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+    async def fallocate(
+        self, fd: Fd, mode: int, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         return await self._write_fop(
             fd, "FALLOCATE", lambda c: c.fallocate(fd, mode, offset, length)
         )
 
-    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def discard(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         return await self._write_fop(
             fd, "DISCARD", lambda c: c.discard(fd, offset, length)
         )
 
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def zerofill(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         return await self._write_fop(
             fd, "ZEROFILL", lambda c: c.zerofill(fd, offset, length)
         )
-
-
-@dataclass
-class GlusterFailure:
-    """A child's fop that failed, kept beside the successes of the others."""
-
-    error: FopError | TransportError
-
-    @property
-    def errno(self) -> int | None:
-        return self.error.errno if isinstance(self.error, FopError) else None
 
 
 class _Transaction:
@@ -837,7 +715,17 @@ class _Transaction:
         self.fd = fd
         self.fop = fop
         self.path = fd.loc.path
-        self.owner = os.urandom(8)
+        domain = afr.name
+
+        async def lock(child: Xlator, blocking: bool) -> None:
+            cmd = LkCmd.SETLKW if blocking else LkCmd.SETLK
+            await child.finodelk(fd, domain, cmd, LkType.WRLCK)
+
+        async def unlock(child: Xlator) -> None:
+            await child.finodelk(fd, domain, LkCmd.SETLK, LkType.UNLCK)
+
+        # Whole-file lock: eager-lock/full-lock/arbiter are on by default (§3.3).
+        self.locks = LockAll(afr.children, lock, unlock, label=afr.name)
         self.locked: list[int] = []
         self.active: list[int] = []
         self.failed: set[int] = set()
@@ -849,36 +737,18 @@ class _Transaction:
         state = afr._state(self.fd)
         candidates = [i for i in sorted(state.opened) if afr.children[i].is_up]
         afr._require_quorum(candidates, self.fop, self.path)
-        domain = afr.name
-        fd, owner = self.fd, self.owner
-
-        async def lock(child: ClientXlator, cmd: int) -> None:
-            await child.finodelk(fd, domain, cmd, LkType.WRLCK, owner=owner)
-
-        async def unlock(child: ClientXlator) -> None:
-            await child.finodelk(fd, domain, LkCmd.SETLK, LkType.UNLCK, owner=owner)
-
-        self._unlock = unlock
-        # Whole-file lock: eager-lock/full-lock/arbiter are on by default (§3.3).
-        self.locked = await afr._take_locks(
-            candidates,
-            lambda c: lock(c, LkCmd.SETLK),
-            lambda c: lock(c, LkCmd.SETLKW),
-            unlock,
-        )
+        fd = self.fd
+        self.locked = await self.locks.acquire(candidates)
         try:
             afr._require_quorum(self.locked, self.fop, self.path)
             dirty = afr._changelog(DATA, [], 1)
-            pre = await afr._each(
-                self.locked,
-                lambda c: c.fxattrop(
-                    fd, fops.XattropFlags.ADD_ARRAY, dirty, owner=owner
-                ),
+            replies = successes(
+                await self.locks.fan_out(
+                    self.locked,
+                    lambda c: c.fxattrop(fd, fops.XattropFlags.ADD_ARRAY, dirty),
+                )
             )
-            prepared = [i for i, r in pre.items() if not isinstance(r, GlusterFailure)]
-            replies = {
-                i: r for i, r in pre.items() if not isinstance(r, GlusterFailure)
-            }
+            prepared = list(replies)
             if not afr._has_quorum(prepared):
                 await self._clear(prepared, [])
                 afr._require_quorum(prepared, self.fop, self.path)
@@ -887,34 +757,35 @@ class _Transaction:
             if afr.arbiter is not None and good == [afr.arbiter]:
                 # The arbiter holds no data: it alone cannot be the source.
                 await self._clear(prepared, [])
-                raise FopError(self.fop, self.path, afr.name, errno.ENOTCONN)
+                raise FopError(
+                    self.fop, self.path, None, errno.ENOTCONN, xlator=afr.name
+                )
             if not good:
                 # Only blamed (stale) copies reachable: writing would bless them.
                 await self._clear(prepared, [])
-                raise FopError(self.fop, self.path, afr.name, errno.EIO)
+                raise FopError(self.fop, self.path, None, errno.EIO, xlator=afr.name)
             self.active = sorted(prepared)
             self.failed = {i for i in range(len(afr.children)) if i not in prepared}
         except BaseException:
-            with trio.CancelScope(shield=True):
-                await afr._each(self.locked, unlock)
+            await self.locks.release()
             raise
 
     async def run(
-        self, fop: str, call: Callable[[ClientXlator], Awaitable[GfxIattx]]
+        self, fop: str, call: Callable[[Xlator], Awaitable[GfxIattx]]
     ) -> GfxIattx:
         afr = self.afr
         targets = [i for i in self.active if i not in self.failed]
         results = await afr._each(targets, call)
-        done = {i: r for i, r in results.items() if not isinstance(r, GlusterFailure)}
-        failures = {i: r for i, r in results.items() if isinstance(r, GlusterFailure)}
+        done = successes(results)
+        failed = failures(results)
         if (
             not done
-            and failures
-            and all(isinstance(f.error, FopError) for f in failures.values())
+            and failed
+            and all(isinstance(f.error, FopError) for f in failed.values())
         ):
             # The same refusal everywhere (ENOSPC, EINVAL...): nothing diverged.
-            raise next(iter(failures.values())).error
-        for index, failure in failures.items():
+            raise next(iter(failed.values())).error
+        for index, failure in failed.items():
             log.warning(
                 "%s: %s on %s failed, it will be blamed: %s",
                 afr.name,
@@ -926,21 +797,14 @@ class _Transaction:
         self.wrote = True
         if not afr._has_quorum(list(done)):
             self.lost_quorum = True
-            raise QuorumError(
-                fop,
-                self.path,
-                afr.name,
-                [afr._brick(i) for i in done],
-                afr._quorum_rule(),
-            )
+            afr._quorum_lost(done, fop, self.path)
         return done[afr._pick(done)]
 
     async def _clear(self, on: Sequence[int], missed: Sequence[int]) -> None:
         values = self.afr._changelog(DATA, missed, -1)
-        fd, owner = self.fd, self.owner
-        await self.afr._each(
-            on,
-            lambda c: c.fxattrop(fd, fops.XattropFlags.ADD_ARRAY, values, owner=owner),
+        fd = self.fd
+        await self.locks.fan_out(
+            on, lambda c: c.fxattrop(fd, fops.XattropFlags.ADD_ARRAY, values)
         )
 
     async def end(self) -> None:
@@ -961,7 +825,7 @@ class _Transaction:
                 fd = self.fd
                 synced = await afr._each(succeeded, lambda c: c.fsync(fd, True))
                 for index, result in synced.items():
-                    if isinstance(result, GlusterFailure):
+                    if isinstance(result, ChildFailure):
                         self.failed.add(index)
                 succeeded = [i for i in succeeded if i not in self.failed]
             missed = [i for i in range(len(afr.children)) if i not in succeeded]
@@ -972,9 +836,4 @@ class _Transaction:
                     for index in missed:
                         inode.readable[index] = False
         finally:
-            await afr._each(self.locked, self._unlock)
-
-
-def _parent_path(path: str) -> str:
-    parent = path.rsplit("/", 1)[0]
-    return parent or "/"
+            await self.locks.release()

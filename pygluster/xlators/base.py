@@ -13,25 +13,51 @@ Two small value types travel through the stack, after gluster's own:
 * :class:`Fd` (gluster ``fd_t``): an open file. Each translator keeps its own
   per-fd state in ``Fd.ctx`` keyed by the translator (gluster's fd context):
   the client translator its remote fd number, DHT the child holding the file.
+
+:class:`Xlator` is gluster's default fop table (``defaults.c``): a fop a
+translator does not implement is wound to its only child, or fails with
+EOPNOTSUPP where there is no single child to wind to. What gluster carries in
+the call frame (``call_frame_t``), the lock owner, travels here in a
+:class:`Frame` held by a context variable (:func:`frame`), so it reaches the
+brick connection through every translator in between without being an
+argument of every fop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import stat as stat_module
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pygluster.errors import FopError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
     from contextlib import AbstractAsyncContextManager
 
-    from pygluster.rpc.fops import DictValue, GfStatfs, GfxIattx, Xdata
+    import trio
 
-__all__ = ["Fd", "Loc", "Xlator", "iatt_is_dir", "iatt_is_reg"]
+    from pygluster.rpc.fops import DictValue, GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.sunrpc import Credentials
+    from pygluster.volfile import Brick
+    from pygluster.volfile import Xlator as VolfileXlator
+
+__all__ = [
+    "XLATOR_TYPES",
+    "BuildContext",
+    "Fd",
+    "Frame",
+    "Loc",
+    "Xlator",
+    "current_frame",
+    "frame",
+    "iatt_is_dir",
+    "iatt_is_reg",
+    "xlator_type",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +80,11 @@ class Loc:
     def with_gfid(self, gfid: bytes) -> Loc:
         """The same location, now with its gfid known."""
         return Loc(self.path, self.parent, self.name, gfid)
+
+    def parent_loc(self) -> Loc:
+        """The parent directory, as a nameless location by its gfid."""
+        assert self.parent is not None
+        return Loc(self.path.rsplit("/", 1)[0] or "/", None, "", self.parent)
 
 
 @dataclass(eq=False, slots=True, weakref_slot=True)
@@ -87,22 +118,121 @@ def iatt_is_reg(iatt: GfxIattx) -> bool:
     return stat_module.S_ISREG(iatt.mode)
 
 
-class Xlator(ABC):
-    """A client-side translator: the fops a block device needs.
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Per-call state that travels down the stack (gluster ``call_frame_t``).
+
+    Attributes:
+        lk_owner: the lock owner the brick connection puts in the request's
+            credential (and an flock's owner field); None: the connection's
+            own.
+    """
+
+    lk_owner: bytes | None = None
+
+
+_ROOT_FRAME = Frame()
+_frame: contextvars.ContextVar[Frame] = contextvars.ContextVar(
+    "pygluster_frame", default=_ROOT_FRAME
+)
+
+
+def current_frame() -> Frame:
+    """The frame of the fop being wound (the root frame outside any)."""
+    return _frame.get()
+
+
+@contextlib.contextmanager
+def frame(*, lk_owner: bytes | None) -> Iterator[Frame]:
+    """Wind the fops made inside with ``lk_owner`` as their lock owner.
+
+    Tasks started inside inherit it (trio copies the context at spawn), so a
+    translator fanning a lock out to its children keeps the owner.
+    """
+    new = Frame(lk_owner=lk_owner)
+    token = _frame.set(new)
+    try:
+        yield new
+    finally:
+        _frame.reset(token)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What :meth:`Xlator.from_volfile` may need beyond the node itself.
+
+    Attributes:
+        volume: the volume name.
+        bricks: the volfile's bricks by protocol/client xlator name.
+        credentials: identity for fops.
+        nursery: where background tasks (connections, write-behind) run.
+        connect_timeout: seconds to connect a brick (None: no limit).
+        request_timeout: seconds a fop waits for its reply.
+        write_behind: the caller's write-behind switch (None: the volfile's).
+    """
+
+    volume: str
+    bricks: Mapping[str, Brick]
+    credentials: Credentials
+    nursery: trio.Nursery
+    connect_timeout: float | None
+    request_timeout: float | None
+    write_behind: bool | None = None
+
+
+#: Volfile type ("cluster/replicate") -> the translator class that runs it.
+XLATOR_TYPES: dict[str, type[Xlator]] = {}
+
+_X = TypeVar("_X", bound="type[Xlator]")
+
+
+def xlator_type(volfile_type: str) -> Callable[[_X], _X]:
+    """Register a translator class for a volfile ``type`` (class decorator)."""
+
+    def register(cls: _X) -> _X:
+        XLATOR_TYPES[volfile_type] = cls
+        cls.volfile_type = volfile_type
+        return cls
+
+    return register
+
+
+class Xlator:
+    """A client-side translator: gluster's fop table, defaults included.
 
     Every fop raises :class:`~pygluster.errors.FopError` (an ``OSError`` with
     the brick's errno) when the brick answers op_ret -1, and
     :class:`~pygluster.errors.TransportError` subclasses when a brick cannot
-    be reached.
+    be reached. A fop a subclass leaves alone is wound to the only child
+    (gluster's ``default_*`` / ``STACK_WIND(FIRST_CHILD)``), or fails with
+    EOPNOTSUPP when there is not exactly one; translators that route by
+    entry or by open file override :meth:`_next_for_loc` / :meth:`_next_for_fd`.
 
     Attributes:
         name: the translator's name in the volfile.
         children: its subvolumes, in volfile order.
     """
 
+    #: The volfile type this class runs (set by :func:`xlator_type`).
+    volfile_type: ClassVar[str] = ""
+
     def __init__(self, name: str, children: list[Xlator]) -> None:
         self.name = name
         self.children = children
+
+    @classmethod
+    def from_volfile(
+        cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
+    ) -> Xlator:
+        """The translator for volfile ``node``, its children already built.
+
+        It may return one of ``children`` instead: the node is then passed
+        through (its parent is linked straight to that child).
+
+        Raises:
+            UnsupportedVolume: the node cannot run with these children.
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be built from a volfile")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
@@ -126,20 +256,34 @@ class Xlator(ABC):
 
     # --- life -----------------------------------------------------------
 
-    async def start(self) -> None:  # noqa: B027 - optional hook
+    async def start(self) -> None:
         """Connect what this translator owns (children are started first)."""
 
-    async def stop(self) -> None:  # noqa: B027 - optional hook
+    async def stop(self) -> None:
         """Release what :meth:`start` set up; must not raise."""
+
+    # --- where a default fop is wound -------------------------------------
+
+    def _only_child(self, fop: str, target: str) -> Xlator:
+        if len(self.children) == 1:
+            return self.children[0]
+        raise FopError(fop, target, None, errno.EOPNOTSUPP, xlator=self.name)
+
+    def _next_for_loc(self, loc: Loc, fop: str) -> Xlator:
+        """The child a default entry fop on ``loc`` is wound to."""
+        return self._only_child(fop, loc.path)
+
+    def _next_for_fd(self, fd: Fd, fop: str) -> Xlator:
+        """The child a default fop on the open ``fd`` is wound to."""
+        return self._only_child(fop, fd.loc.path)
 
     # --- entries ----------------------------------------------------------
 
-    @abstractmethod
     async def lookup(self, loc: Loc, xdata: Xdata = None) -> tuple[GfxIattx, Xdata]:
         """Resolve ``loc`` (named, or nameless by gfid); return its iatt and
         the reply xdata (holding the xattrs that ``xdata`` asked for)."""
+        return await self._next_for_loc(loc, "LOOKUP").lookup(loc, xdata)
 
-    @abstractmethod
     async def create(
         self,
         loc: Loc,
@@ -153,39 +297,68 @@ class Xlator(ABC):
 
         ``xdata`` rides along to the brick (shard sets its xattrs this way).
         """
+        child = self._next_for_loc(loc, "CREATE")
+        return await child.create(loc, flags, mode, gfid, umask, xdata)
 
-    @abstractmethod
-    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
+    async def mkdir(
+        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+    ) -> GfxIattx:
         """Create a directory with the client-chosen ``gfid``."""
+        child = self._next_for_loc(loc, "MKDIR")
+        return await child.mkdir(loc, mode, gfid, umask, xdata)
 
-    @abstractmethod
-    async def unlink(self, loc: Loc) -> None:
+    async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
         """Remove a file entry."""
+        await self._next_for_loc(loc, "UNLINK").unlink(loc, xdata)
 
-    @abstractmethod
-    async def rmdir(self, loc: Loc) -> None:
+    async def rmdir(self, loc: Loc, xdata: Xdata = None) -> None:
         """Remove an empty directory."""
+        await self._next_for_loc(loc, "RMDIR").rmdir(loc, xdata)
 
-    @abstractmethod
-    async def statfs(self, loc: Loc) -> GfStatfs:
+    async def statfs(self, loc: Loc, xdata: Xdata = None) -> GfStatfs:
         """File system statistics of the volume (or this part of it)."""
+        return await self._next_for_loc(loc, "STATFS").statfs(loc, xdata)
 
-    # --- xattrs and locks (optional: what the stack above needs) ----------
+    # --- xattrs -----------------------------------------------------------
 
-    def _unsupported(self, fop: str, loc: Loc) -> FopError:
-        return FopError(fop, loc.path, self.name, errno.EOPNOTSUPP)
+    async def getxattr(self, loc: Loc, name: str, xdata: Xdata = None) -> Xdata:
+        """GETXATTR one named xattr; the reply dict maps it to its value."""
+        return await self._next_for_loc(loc, "GETXATTR").getxattr(loc, name, xdata)
 
     async def setxattr(
-        self, loc: Loc, values: dict[str, DictValue], flags: int = 0
+        self,
+        loc: Loc,
+        values: dict[str, DictValue],
+        flags: int = 0,
+        xdata: Xdata = None,
     ) -> None:
         """Set xattrs on ``loc`` (PTR values for exact bytes)."""
-        raise self._unsupported("SETXATTR", loc)
+        child = self._next_for_loc(loc, "SETXATTR")
+        await child.setxattr(loc, values, flags, xdata)
 
     async def xattrop(
-        self, loc: Loc, flags: int, values: dict[str, DictValue]
+        self,
+        loc: Loc,
+        flags: int,
+        values: dict[str, DictValue],
+        xdata: Xdata = None,
     ) -> dict[str, DictValue]:
         """Atomically combine ``values`` into xattrs of ``loc``; the results."""
-        raise self._unsupported("XATTROP", loc)
+        child = self._next_for_loc(loc, "XATTROP")
+        return await child.xattrop(loc, flags, values, xdata)
+
+    async def fxattrop(
+        self,
+        fd: Fd,
+        flags: int,
+        values: dict[str, DictValue],
+        xdata: Xdata = None,
+    ) -> dict[str, DictValue]:
+        """:meth:`xattrop` through an open fd."""
+        child = self._next_for_fd(fd, "FXATTROP")
+        return await child.fxattrop(fd, flags, values, xdata)
+
+    # --- locks (owned by the current frame's lk_owner, see frame()) -------
 
     async def inodelk(
         self,
@@ -194,22 +367,60 @@ class Xlator(ABC):
         cmd: int,
         lock_type: int,
         *,
-        owner: bytes | None = None,
         start: int = 0,
         length: int = 0,
+        xdata: Xdata = None,
     ) -> None:
-        """An inode lock on ``loc`` in ``domain``."""
-        raise self._unsupported("INODELK", loc)
+        """An inode lock on ``loc`` in ``domain`` (default: the whole file)."""
+        child = self._next_for_loc(loc, "INODELK")
+        await child.inodelk(
+            loc, domain, cmd, lock_type, start=start, length=length, xdata=xdata
+        )
+
+    async def finodelk(
+        self,
+        fd: Fd,
+        domain: str,
+        cmd: int,
+        lock_type: int,
+        *,
+        start: int = 0,
+        length: int = 0,
+        xdata: Xdata = None,
+    ) -> None:
+        """:meth:`inodelk` through an open fd."""
+        child = self._next_for_fd(fd, "FINODELK")
+        await child.finodelk(
+            fd, domain, cmd, lock_type, start=start, length=length, xdata=xdata
+        )
+
+    async def entrylk(
+        self,
+        parent: Loc,
+        name: str,
+        domain: str,
+        cmd: int,
+        lock_type: int,
+        *,
+        xdata: Xdata = None,
+    ) -> None:
+        """An entry lock on ``name`` in directory ``parent``, in ``domain``."""
+        child = self._next_for_loc(parent, "ENTRYLK")
+        await child.entrylk(parent, name, domain, cmd, lock_type, xdata=xdata)
 
     # --- open files -------------------------------------------------------
 
-    @abstractmethod
-    async def open(self, loc: Loc, flags: int) -> Fd:
+    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
         """Open the file at ``loc`` (its gfid known) with GF_O_* ``flags``."""
+        return await self._next_for_loc(loc, "OPEN").open(loc, flags, xdata)
 
-    @abstractmethod
     async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
+        self,
+        fd: Fd,
+        offset: int,
+        size: int,
+        into: memoryview | None = None,
+        xdata: Xdata = None,
     ) -> tuple[memoryview, GfxIattx]:
         """Read up to ``size`` bytes at ``offset``; short at end of file.
 
@@ -218,43 +429,56 @@ class Xlator(ABC):
         a view of ``into`` (``data.obj is into.obj``); otherwise the caller
         copies. Translators pass it down unchanged or not at all.
         """
+        child = self._next_for_fd(fd, "READ")
+        return await child.readv(fd, offset, size, into, xdata)
 
-    @abstractmethod
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
+    async def writev(
+        self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Xdata = None
+    ) -> GfxIattx:
         """Write ``data`` at ``offset``; return the file's iatt after."""
+        return await self._next_for_fd(fd, "WRITE").writev(fd, offset, data, xdata)
 
-    @abstractmethod
-    async def fstat(self, fd: Fd) -> GfxIattx:
+    async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
         """The open file's attributes."""
+        return await self._next_for_fd(fd, "FSTAT").fstat(fd, xdata)
 
-    @abstractmethod
-    async def flush(self, fd: Fd) -> None:
+    async def flush(self, fd: Fd, xdata: Xdata = None) -> None:
         """FLUSH: the close-time flush gluster sends before RELEASE."""
+        await self._next_for_fd(fd, "FLUSH").flush(fd, xdata)
 
-    @abstractmethod
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+    async def fsync(self, fd: Fd, datasync: bool = False, xdata: Xdata = None) -> None:
         """Make the file's data (and metadata unless ``datasync``) durable."""
+        await self._next_for_fd(fd, "FSYNC").fsync(fd, datasync, xdata)
 
-    @abstractmethod
-    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+    async def ftruncate(self, fd: Fd, size: int, xdata: Xdata = None) -> GfxIattx:
         """Set the file's size."""
+        return await self._next_for_fd(fd, "FTRUNCATE").ftruncate(fd, size, xdata)
 
-    @abstractmethod
-    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+    async def fallocate(
+        self, fd: Fd, mode: int, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         """Allocate blocks (``mode`` as Linux fallocate: KEEP_SIZE 1, ...)."""
+        child = self._next_for_fd(fd, "FALLOCATE")
+        return await child.fallocate(fd, mode, offset, length, xdata)
 
-    @abstractmethod
-    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def discard(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         """Punch a hole: deallocate, reads return zeros, size unchanged."""
+        child = self._next_for_fd(fd, "DISCARD")
+        return await child.discard(fd, offset, length, xdata)
 
-    @abstractmethod
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def zerofill(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         """Write zeros over a range, allocating it."""
+        child = self._next_for_fd(fd, "ZEROFILL")
+        return await child.zerofill(fd, offset, length, xdata)
 
-    @abstractmethod
-    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+    async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
         """SEEK_DATA (0) / SEEK_HOLE (1) from ``offset``; ENXIO past data."""
+        return await self._next_for_fd(fd, "SEEK").seek(fd, offset, what, xdata)
 
-    @abstractmethod
-    async def release(self, fd: Fd) -> None:
+    async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         """Forget the open file on the bricks; must not raise."""
+        await self._next_for_fd(fd, "RELEASE").release(fd, xdata)

@@ -43,15 +43,17 @@ from pygluster.rpc.client import TcpAddress, open_rpc_client
 from pygluster.rpc.fops import DictValue
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
-from pygluster.xlators.base import Fd, Loc, Xlator
+from pygluster.xlators.base import Fd, Loc, Xlator, current_frame, xlator_type
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
     from pygluster.rpc.programs import Procedure
     from pygluster.volfile import Brick
+    from pygluster.volfile import Xlator as VolfileXlator
+    from pygluster.xlators.base import BuildContext
 
 __all__ = [
     "DEFAULT_FRAME_TIMEOUT",
@@ -127,6 +129,7 @@ def setvolume_dict(
     return glusterd.str_dict(values)
 
 
+@xlator_type("protocol/client")
 class ClientXlator(Xlator):
     """The ``protocol/client`` translator: fops on one brick.
 
@@ -199,6 +202,23 @@ class ClientXlator(Xlator):
         self.port: int | None = None
         # The credential of fops that set no times never changes: encode once.
         self._plain_cred = credentials.auth_v3()
+
+    @classmethod
+    def from_volfile(
+        cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
+    ) -> Xlator:
+        brick = context.bricks.get(node.name)
+        assert brick is not None
+        return cls(
+            node.name,
+            brick,
+            dict(node.options),
+            volume=context.volume,
+            credentials=context.credentials,
+            nursery=context.nursery,
+            connect_timeout=context.connect_timeout,
+            request_timeout=context.request_timeout,
+        )
 
     def __str__(self) -> str:
         return str(self.brick)
@@ -410,16 +430,16 @@ class ClientXlator(Xlator):
         *,
         payload: bytes | memoryview = b"",
         release: bool = False,
-        owner: bytes | None = None,
         into: memoryview | None = None,
     ) -> Any:
         flags = fops.CTIME_FLAGS.get(procedure.name, 0)
+        owner = current_frame().lk_owner
         if release:
             cred = self._release_credentials.auth_v3()
         elif owner is not None:
             # Locks belong to the credential's lk_owner on this connection
-            # (§8.4); a transaction passes its own so that two of ours never
-            # share a lock.
+            # (§8.4); a transaction winds its fops in a frame with its own
+            # (base.frame) so that two of ours never share a lock.
             cred = self._owner_credentials(owner).auth_v3()
         elif flags:
             # The brick stamps the flagged times with our clock (utime, §8.6).
@@ -474,9 +494,8 @@ class ClientXlator(Xlator):
             pid=c.pid, uid=c.uid, gid=c.gid, groups=c.groups, lk_owner=owner
         )
 
-    def _flock(
-        self, lock_type: int, owner: bytes | None, start: int, length: int
-    ) -> Any:
+    def _flock(self, lock_type: int, start: int, length: int) -> Any:
+        owner = current_frame().lk_owner
         return fops.GfProtoFlock(
             type=lock_type,
             whence=0,
@@ -492,6 +511,29 @@ class ClientXlator(Xlator):
             raise FopError("fd", fd.loc.path, str(self.brick), errno.EBADF)
         assert isinstance(remote, int)
         return remote
+
+    async def _fd_fop(
+        self,
+        procedure: Procedure[Any, Any],
+        request: Callable[..., Any],
+        fd: Fd,
+        xdata: Xdata,
+        *,
+        target: str | None = None,
+        payload: bytes | memoryview = b"",
+        into: memoryview | None = None,
+        **fields: Any,
+    ) -> Any:
+        """A fop on the open ``fd``: its request carries the file's gfid, our
+        remote fd and ``xdata`` besides ``fields`` (every gfx_f*_req does)."""
+        args = request(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=xdata, **fields)
+        return await self._fop(
+            procedure,
+            args,
+            fd.loc.path if target is None else target,
+            payload=payload,
+            into=into,
+        )
 
     # --- entries ----------------------------------------------------------------
 
@@ -517,6 +559,12 @@ class ClientXlator(Xlator):
         reply = await self._fop(fops.LOOKUP, args, loc.path)
         return reply.prestat, reply.xdata
 
+    def _opened(self, loc: Loc, flags: int, remote: int) -> Fd:
+        fd = Fd(loc, flags)
+        fd.ctx[self] = remote
+        self._fds.add(fd)
+        return fd
+
     async def create(
         self,
         loc: Loc,
@@ -535,16 +583,16 @@ class ClientXlator(Xlator):
                 mode=mode,
                 umask=umask,
                 bname=loc.name,
-                xdata={**(xdata or {}), "gfid-req": DictValue.gfuuid(gfid)},
+                xdata=_with_gfid_req(xdata, gfid),
             ),
             loc.path,
         )
-        fd = Fd(loc.with_gfid(reply.stat.ia_gfid), flags)
-        fd.ctx[self] = reply.fd
-        self._fds.add(fd)
+        fd = self._opened(loc.with_gfid(reply.stat.ia_gfid), flags, reply.fd)
         return fd, reply.stat
 
-    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
+    async def mkdir(
+        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+    ) -> GfxIattx:
         assert loc.parent is not None
         reply = await self._fop(
             fops.MKDIR,
@@ -553,59 +601,102 @@ class ClientXlator(Xlator):
                 mode=mode,
                 umask=umask,
                 bname=loc.name,
-                xdata={"gfid-req": DictValue.gfuuid(gfid)},
+                xdata=_with_gfid_req(xdata, gfid),
             ),
             loc.path,
         )
         stat: GfxIattx = reply.stat
         return stat
 
-    async def unlink(self, loc: Loc) -> None:
+    async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
         assert loc.parent is not None
         await self._fop(
             fops.UNLINK,
-            fops.GfxUnlinkReq(pargfid=loc.parent, bname=loc.name, xflags=0, xdata=None),
+            fops.GfxUnlinkReq(
+                pargfid=loc.parent, bname=loc.name, xflags=0, xdata=xdata
+            ),
             loc.path,
         )
 
-    async def rmdir(self, loc: Loc) -> None:
+    async def rmdir(self, loc: Loc, xdata: Xdata = None) -> None:
         assert loc.parent is not None
         await self._fop(
             fops.RMDIR,
-            fops.GfxRmdirReq(pargfid=loc.parent, xflags=0, bname=loc.name, xdata=None),
+            fops.GfxRmdirReq(pargfid=loc.parent, xflags=0, bname=loc.name, xdata=xdata),
             loc.path,
         )
 
-    async def statfs(self, loc: Loc) -> GfStatfs:
+    async def statfs(self, loc: Loc, xdata: Xdata = None) -> GfStatfs:
         reply = await self._fop(
             fops.STATFS,
-            fops.GfxStatfsReq(gfid=loc.gfid or fops.ROOT_GFID, xdata=None),
+            fops.GfxStatfsReq(gfid=loc.gfid or fops.ROOT_GFID, xdata=xdata),
             loc.path,
         )
         statfs: GfStatfs = reply.statfs
         return statfs
 
-    async def getxattr(self, loc: Loc, name: str) -> Xdata:
+    # --- xattrs -------------------------------------------------------------------
+
+    async def getxattr(self, loc: Loc, name: str, xdata: Xdata = None) -> Xdata:
         """GETXATTR one named xattr; the reply dict maps it to its PTR value."""
         assert loc.gfid is not None
         reply = await self._fop(
             fops.GETXATTR,
-            fops.GfxGetxattrReq(gfid=loc.gfid, namelen=1, name=name, xdata=None),
+            fops.GfxGetxattrReq(gfid=loc.gfid, namelen=1, name=name, xdata=xdata),
             f"{loc.path} ({name})",
         )
         values: Xdata = reply.dict
         return values
 
     async def setxattr(
-        self, loc: Loc, values: dict[str, DictValue], flags: int = 0
+        self,
+        loc: Loc,
+        values: dict[str, DictValue],
+        flags: int = 0,
+        xdata: Xdata = None,
     ) -> None:
         """SETXATTR ``values`` on ``loc`` (use PTR values for exact bytes, §4.2)."""
         assert loc.gfid is not None
         await self._fop(
             fops.SETXATTR,
-            fops.GfxSetxattrReq(gfid=loc.gfid, flags=flags, dict=values, xdata=None),
+            fops.GfxSetxattrReq(gfid=loc.gfid, flags=flags, dict=values, xdata=xdata),
             loc.path,
         )
+
+    async def xattrop(
+        self,
+        loc: Loc,
+        flags: int,
+        values: dict[str, DictValue],
+        xdata: Xdata = None,
+    ) -> dict[str, DictValue]:
+        """XATTROP: atomically combine ``values`` into xattrs; the results."""
+        assert loc.gfid is not None
+        reply = await self._fop(
+            fops.XATTROP,
+            fops.GfxXattropReq(gfid=loc.gfid, flags=flags, dict=values, xdata=xdata),
+            loc.path,
+        )
+        return dict(reply.dict or {})
+
+    async def fxattrop(
+        self,
+        fd: Fd,
+        flags: int,
+        values: dict[str, DictValue],
+        xdata: Xdata = None,
+    ) -> dict[str, DictValue]:
+        """FXATTROP: :meth:`xattrop` through an open fd."""
+        reply = await self._fd_fop(
+            fops.FXATTROP, fops.GfxFxattropReq, fd, xdata, flags=flags, dict=values
+        )
+        return dict(reply.dict or {})
+
+    # --- locks ----------------------------------------------------------------------
+    #
+    # A lock is owned by the current frame's lk_owner (base.frame; default our
+    # credential's) on this connection (§8.4); the flock's own owner field is
+    # overwritten by the brick.
 
     async def inodelk(
         self,
@@ -614,29 +705,24 @@ class ClientXlator(Xlator):
         cmd: int,
         lock_type: int,
         *,
-        owner: bytes | None = None,
         start: int = 0,
         length: int = 0,
+        xdata: Xdata = None,
     ) -> None:
-        """INODELK on ``loc``'s inode in lock ``domain`` (default: whole file).
-
-        The lock is owned by ``owner`` (default our credential's lk_owner) on
-        this connection (§8.4); the flock's own owner field is overwritten
-        by the brick.
-        """
+        """INODELK on ``loc``'s inode in lock ``domain`` (default: whole file)."""
         assert loc.gfid is not None
+        flock = self._flock(lock_type, start, length)
         await self._fop(
             fops.INODELK,
             fops.GfxInodelkReq(
                 gfid=loc.gfid,
                 cmd=cmd,
                 type=lock_type,
-                flock=self._flock(lock_type, owner, start, length),
+                flock=flock,
                 volume=domain,
-                xdata=None,
+                xdata=xdata,
             ),
-            f"{loc.path} (lock domain {domain})",
-            owner=owner,
+            _lock_target(loc.path, domain),
         )
 
     async def finodelk(
@@ -646,24 +732,21 @@ class ClientXlator(Xlator):
         cmd: int,
         lock_type: int,
         *,
-        owner: bytes | None = None,
         start: int = 0,
         length: int = 0,
+        xdata: Xdata = None,
     ) -> None:
         """FINODELK: :meth:`inodelk` through an open fd."""
-        await self._fop(
+        await self._fd_fop(
             fops.FINODELK,
-            fops.GfxFinodelkReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                cmd=cmd,
-                type=lock_type,
-                flock=self._flock(lock_type, owner, start, length),
-                volume=domain,
-                xdata=None,
-            ),
-            f"{fd.loc.path} (lock domain {domain})",
-            owner=owner,
+            fops.GfxFinodelkReq,
+            fd,
+            xdata,
+            target=_lock_target(fd.loc.path, domain),
+            cmd=cmd,
+            type=lock_type,
+            flock=self._flock(lock_type, start, length),
+            volume=domain,
         )
 
     async def entrylk(
@@ -674,7 +757,7 @@ class ClientXlator(Xlator):
         cmd: int,
         lock_type: int,
         *,
-        owner: bytes | None = None,
+        xdata: Xdata = None,
     ) -> None:
         """ENTRYLK on entry ``name`` of directory ``parent`` in ``domain``."""
         assert parent.gfid is not None
@@ -689,80 +772,39 @@ class ClientXlator(Xlator):
                 namelen=len(name.encode("utf-8", "surrogateescape")),
                 name=name,
                 volume=domain,
-                xdata=None,
+                xdata=xdata,
             ),
             f"{parent.path}/{name} (entry lock domain {domain})",
-            owner=owner,
         )
-
-    async def xattrop(
-        self,
-        loc: Loc,
-        flags: int,
-        values: dict[str, DictValue],
-        *,
-        owner: bytes | None = None,
-    ) -> dict[str, DictValue]:
-        """XATTROP: atomically combine ``values`` into xattrs; the results."""
-        assert loc.gfid is not None
-        reply = await self._fop(
-            fops.XATTROP,
-            fops.GfxXattropReq(gfid=loc.gfid, flags=flags, dict=values, xdata=None),
-            loc.path,
-            owner=owner,
-        )
-        return dict(reply.dict or {})
-
-    async def fxattrop(
-        self,
-        fd: Fd,
-        flags: int,
-        values: dict[str, DictValue],
-        *,
-        owner: bytes | None = None,
-    ) -> dict[str, DictValue]:
-        """FXATTROP: :meth:`xattrop` through an open fd."""
-        reply = await self._fop(
-            fops.FXATTROP,
-            fops.GfxFxattropReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                flags=flags,
-                dict=values,
-                xdata=None,
-            ),
-            fd.loc.path,
-            owner=owner,
-        )
-        return dict(reply.dict or {})
 
     # --- open files ---------------------------------------------------------------
 
-    async def open(self, loc: Loc, flags: int) -> Fd:
+    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
         assert loc.gfid is not None
         reply = await self._fop(
-            fops.OPEN, fops.GfxOpenReq(gfid=loc.gfid, flags=flags, xdata=None), loc.path
+            fops.OPEN,
+            fops.GfxOpenReq(gfid=loc.gfid, flags=flags, xdata=xdata),
+            loc.path,
         )
-        fd = Fd(loc, flags)
-        fd.ctx[self] = reply.fd
-        self._fds.add(fd)
-        return fd
+        return self._opened(loc, flags, reply.fd)
 
     async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
+        self,
+        fd: Fd,
+        offset: int,
+        size: int,
+        into: memoryview | None = None,
+        xdata: Xdata = None,
     ) -> tuple[memoryview, GfxIattx]:
-        reply, payload = await self._fop(
+        reply, payload = await self._fd_fop(
             fops.READ,
-            fops.GfxReadReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                size=size,
-                flag=0,
-                xdata=None,
-            ),
-            fd.loc.path,
+            fops.GfxReadReq,
+            fd,
+            xdata,
             into=into,
+            offset=offset,
+            size=size,
+            flag=0,
         )
         # glusterfs4-xdr.x gfx_read_rsp: op_ret is the byte count read and
         # size the count of payload bytes after the results; a brick sends
@@ -778,121 +820,80 @@ class ClientXlator(Xlator):
             )
         return payload, reply.stat
 
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
-        reply = await self._fop(
+    async def writev(
+        self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Xdata = None
+    ) -> GfxIattx:
+        reply = await self._fd_fop(
             fops.WRITE,
-            fops.GfxWriteReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                size=len(data),
-                flag=0,
-                xdata=None,
-            ),
-            fd.loc.path,
+            fops.GfxWriteReq,
+            fd,
+            xdata,
             payload=data,
+            offset=offset,
+            size=len(data),
+            flag=0,
         )
         if reply.op_ret != len(data):
             # A short write is not an error on the wire, but a block device
             # must not pretend it wrote what it did not.
             raise FopError("WRITE", fd.loc.path, str(self.brick), errno.EIO)
-        poststat: GfxIattx = reply.poststat
-        return poststat
+        return _poststat(reply)
 
-    async def fstat(self, fd: Fd) -> GfxIattx:
-        reply = await self._fop(
-            fops.FSTAT,
-            fops.GfxFstatReq(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=None),
-            fd.loc.path,
-        )
+    async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
+        reply = await self._fd_fop(fops.FSTAT, fops.GfxFstatReq, fd, xdata)
         stat: GfxIattx = reply.stat
         return stat
 
-    async def flush(self, fd: Fd) -> None:
-        await self._fop(
-            fops.FLUSH,
-            fops.GfxFlushReq(gfid=fd.gfid, fd=self._remote_fd(fd), xdata=None),
-            fd.loc.path,
-        )
+    async def flush(self, fd: Fd, xdata: Xdata = None) -> None:
+        await self._fd_fop(fops.FLUSH, fops.GfxFlushReq, fd, xdata)
 
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
-        await self._fop(
-            fops.FSYNC,
-            fops.GfxFsyncReq(
-                gfid=fd.gfid, fd=self._remote_fd(fd), data=int(datasync), xdata=None
-            ),
-            fd.loc.path,
-        )
+    async def fsync(self, fd: Fd, datasync: bool = False, xdata: Xdata = None) -> None:
+        await self._fd_fop(fops.FSYNC, fops.GfxFsyncReq, fd, xdata, data=int(datasync))
 
-    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
-        reply = await self._fop(
-            fops.FTRUNCATE,
-            fops.GfxFtruncateReq(
-                gfid=fd.gfid, fd=self._remote_fd(fd), offset=size, xdata=None
-            ),
-            fd.loc.path,
+    async def ftruncate(self, fd: Fd, size: int, xdata: Xdata = None) -> GfxIattx:
+        reply = await self._fd_fop(
+            fops.FTRUNCATE, fops.GfxFtruncateReq, fd, xdata, offset=size
         )
-        poststat: GfxIattx = reply.poststat
-        return poststat
+        return _poststat(reply)
 
-    async def _range_fop(
-        self, procedure: Procedure[Any, Any], fd: Fd, args: Any
+    async def fallocate(
+        self, fd: Fd, mode: int, offset: int, length: int, xdata: Xdata = None
     ) -> GfxIattx:
-        reply = await self._fop(procedure, args, fd.loc.path)
-        poststat: GfxIattx = reply.poststat
-        return poststat
-
-    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
-        remote = self._remote_fd(fd)
-        return await self._range_fop(
+        reply = await self._fd_fop(
             fops.FALLOCATE,
+            fops.GfxFallocateReq,
             fd,
-            fops.GfxFallocateReq(
-                gfid=fd.gfid,
-                fd=remote,
-                flags=mode,
-                offset=offset,
-                size=length,
-                xdata=None,
-            ),
+            xdata,
+            flags=mode,
+            offset=offset,
+            size=length,
         )
+        return _poststat(reply)
 
-    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        remote = self._remote_fd(fd)
-        return await self._range_fop(
-            fops.DISCARD,
-            fd,
-            fops.GfxDiscardReq(
-                gfid=fd.gfid, fd=remote, offset=offset, size=length, xdata=None
-            ),
+    async def discard(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
+        reply = await self._fd_fop(
+            fops.DISCARD, fops.GfxDiscardReq, fd, xdata, offset=offset, size=length
         )
+        return _poststat(reply)
 
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        remote = self._remote_fd(fd)
-        return await self._range_fop(
-            fops.ZEROFILL,
-            fd,
-            fops.GfxZerofillReq(
-                gfid=fd.gfid, fd=remote, offset=offset, size=length, xdata=None
-            ),
+    async def zerofill(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
+        reply = await self._fd_fop(
+            fops.ZEROFILL, fops.GfxZerofillReq, fd, xdata, offset=offset, size=length
         )
+        return _poststat(reply)
 
-    async def seek(self, fd: Fd, offset: int, what: int) -> int:
-        reply = await self._fop(
-            fops.SEEK,
-            fops.GfxSeekReq(
-                gfid=fd.gfid,
-                fd=self._remote_fd(fd),
-                offset=offset,
-                what=what,
-                xdata=None,
-            ),
-            fd.loc.path,
+    async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
+        reply = await self._fd_fop(
+            fops.SEEK, fops.GfxSeekReq, fd, xdata, offset=offset, what=what
         )
         position: int = reply.offset
         return position
 
-    async def release(self, fd: Fd) -> None:
+    async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         self._fds.discard(fd)
         remote = fd.ctx.pop(self, None)
         if remote is None or self._rpc is None or self._rpc.is_closed:
@@ -902,7 +903,22 @@ class ClientXlator(Xlator):
         with contextlib.suppress(GlusterError):
             await self._fop(
                 fops.RELEASE,
-                fops.GfxReleaseReq(gfid=fd.gfid, fd=remote, xdata={}),
+                fops.GfxReleaseReq(gfid=fd.gfid, fd=remote, xdata=dict(xdata or {})),
                 fd.loc.path,
                 release=True,
             )
+
+
+def _poststat(reply: Any) -> GfxIattx:
+    """The file's iatt after a modifying fop (the reply's ``poststat``)."""
+    poststat: GfxIattx = reply.poststat
+    return poststat
+
+
+def _with_gfid_req(xdata: Xdata, gfid: bytes) -> dict[str, DictValue]:
+    """``xdata`` plus the client-chosen gfid of a new entry (§8.1)."""
+    return {**(xdata or {}), "gfid-req": DictValue.gfuuid(gfid)}
+
+
+def _lock_target(path: str, domain: str) -> str:
+    return f"{path} (lock domain {domain})"

@@ -36,7 +36,8 @@ from pygluster._concurrency import run_all
 from pygluster.errors import FopError, LayoutHoleError, XdrError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue
-from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_dir
+from pygluster.xlators.base import Fd, Loc, Xlator, frame, iatt_is_dir, xlator_type
+from pygluster.xlators.cluster import ChildFailure, fan_out
 from pygluster.xlators.dht_layout import (
     DEFAULT_RSYNC_HASH_REGEX,
     DHT_LAYOUT_XATTR,
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.volfile import Xlator as VolfileXlator
+    from pygluster.xlators.base import BuildContext
 
 __all__ = ["DistributeXlator"]
 
@@ -77,6 +80,7 @@ def _is_linkto(iatt: GfxIattx, xdata: Xdata) -> bool:
     )
 
 
+@xlator_type("cluster/distribute")
 class DistributeXlator(Xlator):
     """The ``cluster/distribute`` translator over its children."""
 
@@ -98,6 +102,12 @@ class DistributeXlator(Xlator):
         self._cached: dict[bytes, int] = {}
         self._dirs: set[bytes] = {fops.ROOT_GFID}
 
+    @classmethod
+    def from_volfile(
+        cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
+    ) -> Xlator:
+        return cls(node.name, children, dict(node.options))
+
     # --- helpers ---------------------------------------------------------------
 
     def _hash(self, name: str) -> int:
@@ -110,22 +120,21 @@ class DistributeXlator(Xlator):
     async def _on_all(
         self, call: Callable[[Xlator], Awaitable[T]]
     ) -> list[T | FopError]:
-        """Run ``call`` on every child concurrently; collect results or errors."""
-        results: list[T | FopError] = [
-            FopError("?", "?", child.name, errno.EIO) for child in self.children
-        ]
+        """Run ``call`` on every child concurrently; collect results or errors.
 
-        async def one(index: int, child: Xlator) -> None:
-            try:
-                results[index] = await call(child)
-            except FopError as exc:
-                results[index] = exc
-
-        await run_all(
-            functools.partial(one, index, child)
-            for index, child in enumerate(self.children)
-        )
-        return results
+        Only ``FopError`` is collected; a transport failure propagates.
+        """
+        every = range(len(self.children))
+        results = await fan_out(self.children, every, call, catch=(FopError,))
+        collected: list[T | FopError] = []
+        for index in every:
+            result = results[index]
+            if isinstance(result, ChildFailure):
+                assert isinstance(result.error, FopError)
+                collected.append(result.error)
+            else:
+                collected.append(result)
+        return collected
 
     def _child_index(self, name: str) -> int | None:
         for index, child in enumerate(self.children):
@@ -218,7 +227,7 @@ class DistributeXlator(Xlator):
     async def _hashed(self, loc: Loc) -> int | None:
         """The child ``loc``'s name hashes to in its parent's layout, if any."""
         assert loc.parent is not None
-        parent = Loc(_parent_path(loc.path), None, "", loc.parent)
+        parent = loc.parent_loc()
         layout = await self._layout_of(parent)
         try:
             return layout.subvol_for(self._hash(loc.name))
@@ -229,7 +238,7 @@ class DistributeXlator(Xlator):
         index = await self._hashed(loc)
         if index is None:
             # dht_create/dht_mkdir: no hashed subvolume is EIO in gluster.
-            raise FopError(fop, loc.path, self.name, errno.EIO)
+            raise FopError(fop, loc.path, None, errno.EIO, xlator=self.name)
         return index
 
     async def _settle(
@@ -277,7 +286,7 @@ class DistributeXlator(Xlator):
             miss = errors[0] if errors else None
         if miss is not None:
             raise miss
-        raise FopError("LOOKUP", loc.path, self.name, errno.ENOENT)
+        raise FopError("LOOKUP", loc.path, None, errno.ENOENT, xlator=self.name)
 
     async def _lookup_nameless(self, loc: Loc, ask: Xdata) -> tuple[GfxIattx, Xdata]:
         assert loc.gfid is not None
@@ -303,14 +312,16 @@ class DistributeXlator(Xlator):
         self._cached[iatt.ia_gfid] = index
         return fd, iatt
 
-    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
+    async def mkdir(
+        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+    ) -> GfxIattx:
         hashed = await self._hashed_for_create(loc, "MKDIR")
         # The hashed child first, then the rest with the same gfid (dht_mkdir).
-        iatt = await self.children[hashed].mkdir(loc, mode, gfid, umask)
+        iatt = await self.children[hashed].mkdir(loc, mode, gfid, umask, xdata)
         others = [i for i in range(len(self.children)) if i != hashed]
 
         async def one(index: int) -> None:
-            await self.children[index].mkdir(loc, mode, gfid, umask)
+            await self.children[index].mkdir(loc, mode, gfid, umask, xdata)
 
         await run_all(functools.partial(one, index) for index in others)
         self._dirs.add(iatt.ia_gfid)
@@ -318,24 +329,24 @@ class DistributeXlator(Xlator):
             await self._layout_of(loc.with_gfid(iatt.ia_gfid))
         return iatt
 
-    async def unlink(self, loc: Loc) -> None:
+    async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
         iatt, _ = await self.lookup(loc)
         index = self._cached.get(iatt.ia_gfid)
         hashed = await self._hashed(loc)
         if index is None:
             index = hashed if hashed is not None else 0
         # Data file first, then a linkto left on the hashed child (dht_unlink).
-        await self.children[index].unlink(loc)
+        await self.children[index].unlink(loc, xdata)
         if hashed is not None and hashed != index:
             try:
-                await self.children[hashed].unlink(loc)
+                await self.children[hashed].unlink(loc, xdata)
             except FopError as exc:
                 if exc.errno != errno.ENOENT:
                     raise
         self._cached.pop(iatt.ia_gfid, None)
 
-    async def rmdir(self, loc: Loc) -> None:
-        results = await self._on_all(lambda child: child.rmdir(loc))
+    async def rmdir(self, loc: Loc, xdata: Xdata = None) -> None:
+        results = await self._on_all(lambda child: child.rmdir(loc, xdata))
         failures = [
             r for r in results if isinstance(r, FopError) and r.errno != errno.ENOENT
         ]
@@ -345,7 +356,11 @@ class DistributeXlator(Xlator):
             self._layouts.pop(loc.gfid, None)
 
     async def xattrop(
-        self, loc: Loc, flags: int, values: dict[str, DictValue]
+        self,
+        loc: Loc,
+        flags: int,
+        values: dict[str, DictValue],
+        xdata: Xdata = None,
     ) -> dict[str, DictValue]:
         """XATTROP on the child holding ``loc``'s file (shard's size updates)."""
         assert loc.gfid is not None
@@ -353,14 +368,11 @@ class DistributeXlator(Xlator):
         if index is None:
             await self.lookup(Loc(loc.path, None, "", loc.gfid))
             index = self._cached.get(loc.gfid, 0)
-        result: dict[str, DictValue] = await self.children[index].xattrop(
-            loc, flags, values
-        )
-        return result
+        return await self.children[index].xattrop(loc, flags, values, xdata)
 
-    async def statfs(self, loc: Loc) -> GfStatfs:
+    async def statfs(self, loc: Loc, xdata: Xdata = None) -> GfStatfs:
         # dht_statfs_cbk sums the children, normalising to the first's frsize.
-        results = await self._on_all(lambda child: child.statfs(loc))
+        results = await self._on_all(lambda child: child.statfs(loc, xdata))
         stats = [r for r in results if not isinstance(r, FopError)]
         if not stats:
             error = results[0]
@@ -396,54 +408,27 @@ class DistributeXlator(Xlator):
         index: int = fd.ctx[self]
         return self.children[index]
 
-    async def open(self, loc: Loc, flags: int) -> Fd:
+    def _next_for_fd(self, fd: Fd, fop: str) -> Xlator:
+        # Every fop on an open file goes to the child holding it (readv,
+        # writev, fstat, ... are the base's defaults, wound here).
+        return self._child_of(fd)
+
+    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
         assert loc.gfid is not None
         index = self._cached.get(loc.gfid)
         if index is None:
             await self.lookup(loc)
             index = self._cached.get(loc.gfid)
         if index is None:
-            raise FopError("OPEN", loc.path, self.name, errno.EISDIR)
-        fd = await self.children[index].open(loc, flags)
+            raise FopError("OPEN", loc.path, None, errno.EISDIR, xlator=self.name)
+        fd = await self.children[index].open(loc, flags, xdata)
         fd.ctx[self] = index
         return fd
 
-    async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
-    ) -> tuple[memoryview, GfxIattx]:
-        return await self._child_of(fd).readv(fd, offset, size, into)
-
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
-        return await self._child_of(fd).writev(fd, offset, data)
-
-    async def fstat(self, fd: Fd) -> GfxIattx:
-        return await self._child_of(fd).fstat(fd)
-
-    async def flush(self, fd: Fd) -> None:
-        await self._child_of(fd).flush(fd)
-
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
-        await self._child_of(fd).fsync(fd, datasync)
-
-    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
-        return await self._child_of(fd).ftruncate(fd, size)
-
-    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
-        return await self._child_of(fd).fallocate(fd, mode, offset, length)
-
-    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        return await self._child_of(fd).discard(fd, offset, length)
-
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
-        return await self._child_of(fd).zerofill(fd, offset, length)
-
-    async def seek(self, fd: Fd, offset: int, what: int) -> int:
-        return await self._child_of(fd).seek(fd, offset, what)
-
-    async def release(self, fd: Fd) -> None:
+    async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         index = fd.ctx.pop(self, None)
         if index is not None:
-            await self.children[index].release(fd)
+            await self.children[index].release(fd, xdata)
 
     def holders(self, fd: Fd) -> list[Xlator]:
         return self._child_of(fd).holders(fd)
@@ -457,11 +442,6 @@ def _range_xattr(layout: Layout, index: int) -> bytes:
     if entry is None:  # a child given no range: an all-zero range (§2.2)
         return struct.pack(">IIII", LAYOUT_HASH_INVALID, HASH_TYPE_DM, 0, 0)
     return entry.to_xattr()
-
-
-def _parent_path(path: str) -> str:
-    parent = path.rsplit("/", 1)[0]
-    return parent or "/"
 
 
 class _HealLock:
@@ -479,26 +459,19 @@ class _HealLock:
         self._owner = os.urandom(8)
 
     async def __aenter__(self) -> None:
-        for child in self._children:
-            await child.inodelk(
-                self._loc,
-                HEAL_DOMAIN,
-                fops.LkCmd.SETLKW,
-                fops.LkType.WRLCK,
-                owner=self._owner,
-            )
-            self._held.append(child)
+        with frame(lk_owner=self._owner):
+            for child in self._children:
+                await child.inodelk(
+                    self._loc, HEAL_DOMAIN, fops.LkCmd.SETLKW, fops.LkType.WRLCK
+                )
+                self._held.append(child)
 
     async def __aexit__(self, *exc_info: object) -> None:
-        with trio.CancelScope(shield=True):
+        with trio.CancelScope(shield=True), frame(lk_owner=self._owner):
             for child in reversed(self._held):
                 try:
                     await child.inodelk(
-                        self._loc,
-                        HEAL_DOMAIN,
-                        fops.LkCmd.SETLK,
-                        fops.LkType.UNLCK,
-                        owner=self._owner,
+                        self._loc, HEAL_DOMAIN, fops.LkCmd.SETLK, fops.LkType.UNLCK
                     )
                 except FopError as exc:
                     log.warning("unlocking %s: %s", self._loc.path, exc)

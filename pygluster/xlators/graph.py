@@ -25,23 +25,30 @@ from typing import TYPE_CHECKING
 
 from pygluster._concurrency import background_nursery, run_all
 from pygluster.errors import GlusterError, UnsupportedVolume, VolfileError
-from pygluster.xlators.afr import ReplicateXlator
+
+# Imported for their @xlator_type registration.
+from pygluster.xlators import afr as _afr  # noqa: F401
+from pygluster.xlators import dht as _dht  # noqa: F401
+from pygluster.xlators import shard as _shard  # noqa: F401
+from pygluster.xlators.base import XLATOR_TYPES, BuildContext
 from pygluster.xlators.client import ClientXlator
-from pygluster.xlators.dht import DistributeXlator
-from pygluster.xlators.shard import ShardXlator
-from pygluster.xlators.write_behind import WriteBehindXlator
+from pygluster.xlators.write_behind import WriteBehindXlator, write_behind_runs
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    import trio
-
     from pygluster.rpc.sunrpc import Credentials
-    from pygluster.volfile import Brick, Graph
+    from pygluster.volfile import Graph
     from pygluster.volfile import Xlator as VolfileXlator
     from pygluster.xlators.base import Xlator
 
-__all__ = ["PASS_THROUGH_TYPES", "ClientGraph", "open_client_graph", "plan"]
+__all__ = [
+    "PASS_THROUGH_TYPES",
+    "ClientGraph",
+    "open_client_graph",
+    "plan",
+    "write_behind_runs",
+]
 
 log = logging.getLogger("pygluster.graph")
 
@@ -72,10 +79,8 @@ REPLICATE_TYPE = "cluster/replicate"
 SHARD_TYPE = "features/shard"
 #: Run when enabled (:func:`write_behind_runs`), passed through otherwise.
 WRITE_BEHIND_TYPE = "performance/write-behind"
-RUN_TYPES = frozenset(
-    {CLIENT_TYPE, DISTRIBUTE_TYPE, REPLICATE_TYPE, SHARD_TYPE, WRITE_BEHIND_TYPE}
-)
-_TRUE = ("on", "yes", "true", "enable", "1")
+#: The types pygluster runs: every registered translator class.
+RUN_TYPES = frozenset(XLATOR_TYPES)
 #: The most translators pygluster stacks on the client (each fop passes
 #: through all of them, as nested calls).
 MAX_STACK_DEPTH = 64
@@ -88,14 +93,6 @@ class PlanStep:
     name: str
     type: str
     action: str  # "run", "skip" or "refuse"
-
-
-def write_behind_runs(node: VolfileXlator, write_behind: bool | None) -> bool:
-    """Whether the write-behind xlator ``node`` runs: as the caller says, or
-    (``write_behind`` None) unless its ``pass-through`` option is on."""
-    if write_behind is not None:
-        return write_behind
-    return node.options.get("pass-through", "off").strip().lower() not in _TRUE
 
 
 def plan(graph: Graph, *, write_behind: bool | None = None) -> list[PlanStep]:
@@ -149,52 +146,27 @@ async def _start_all(clients: list[ClientXlator]) -> list[GlusterError]:
 
 
 def _make_xlator(
-    node: VolfileXlator,
-    children: list[Xlator],
-    *,
-    volume: str,
-    brick: Brick | None,
-    credentials: Credentials,
-    connect_timeout: float | None,
-    request_timeout: float | None,
-    write_behind: bool | None,
-    nursery: trio.Nursery,
+    node: VolfileXlator, children: list[Xlator], context: BuildContext
 ) -> Xlator:
     """The translator for one volfile node, its children already built.
 
-    A pass-through node returns its only child.
+    A registered type builds itself (:meth:`Xlator.from_volfile`, which may
+    pass the node through by returning its child); any other type that got
+    this far is a pass-through type: its only child stands in for it.
     """
-    if node.type == CLIENT_TYPE:
-        assert brick is not None
-        return ClientXlator(
-            node.name,
-            brick,
-            dict(node.options),
-            volume=volume,
-            credentials=credentials,
-            nursery=nursery,
-            connect_timeout=connect_timeout,
-            request_timeout=request_timeout,
-        )
-    if node.type == DISTRIBUTE_TYPE:
-        return DistributeXlator(node.name, children, dict(node.options))
-    if node.type == REPLICATE_TYPE:
-        replicas = [child for child in children if isinstance(child, ClientXlator)]
-        if len(replicas) != len(children):
-            # AFR's changelog is per brick; anything between it and its
-            # bricks would need to be understood first.
-            raise UnsupportedVolume(volume, node.name, node.type)
-        return ReplicateXlator(node.name, replicas, dict(node.options), volume)
+    if node.type == REPLICATE_TYPE and not all(
+        isinstance(child, ClientXlator) for child in children
+    ):
+        # AFR's changelog is per brick; anything between it and its
+        # bricks would need to be understood first.
+        raise UnsupportedVolume(context.volume, node.name, node.type)
+    cls = XLATOR_TYPES.get(node.type)
+    if cls is not None:
+        return cls.from_volfile(node, children, context)
     if len(children) != 1:
-        raise UnsupportedVolume(volume, node.name, node.type)
-    if node.type == SHARD_TYPE:
-        return ShardXlator(node.name, children, dict(node.options))
-    if node.type == WRITE_BEHIND_TYPE and write_behind_runs(node, write_behind):
-        return WriteBehindXlator(
-            node.name, children, dict(node.options), nursery=nursery
-        )
+        raise UnsupportedVolume(context.volume, node.name, node.type)
     # pass-through: link the parent straight to the only child
-    assert node.type in PASS_THROUGH_TYPES or node.type == WRITE_BEHIND_TYPE
+    assert node.type in PASS_THROUGH_TYPES
     return children[0]
 
 
@@ -237,6 +209,15 @@ async def open_client_graph(
         clients: list[ClientXlator] = []
         behind: list[WriteBehindXlator] = []
         built: dict[str, Xlator] = {}
+        context = BuildContext(
+            volume=volume,
+            bricks=bricks,
+            credentials=credentials,
+            nursery=nursery,
+            connect_timeout=connect_timeout,
+            request_timeout=request_timeout,
+            write_behind=write_behind,
+        )
 
         # Children come before parents in a volfile (Graph checks it), so
         # one pass in file order builds the stack without recursion; only
@@ -247,17 +228,7 @@ async def open_client_graph(
             if node.name not in reachable:
                 continue
             children = [built[child.name] for child in node.subvolumes]
-            made = _make_xlator(
-                node,
-                children,
-                volume=volume,
-                brick=bricks.get(node.name),
-                credentials=credentials,
-                connect_timeout=connect_timeout,
-                request_timeout=request_timeout,
-                write_behind=write_behind,
-                nursery=nursery,
-            )
+            made = _make_xlator(node, children, context)
             # A pass-through node is its child; anything else runs.
             runs = not any(made is child for child in children)
             height = max((heights[c.name] for c in node.subvolumes), default=0)

@@ -50,16 +50,18 @@ from typing import TYPE_CHECKING
 import trio
 
 from pygluster._concurrency import run_all
-from pygluster.errors import FopError
+from pygluster.errors import FopError, UnsupportedVolume
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, GfOpenFlags, SeekWhat, XattropFlags
-from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, xlator_type
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from contextlib import AbstractAsyncContextManager
 
-    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.fops import GfxIattx, Xdata
+    from pygluster.volfile import Xlator as VolfileXlator
+    from pygluster.xlators.base import BuildContext
 
 __all__ = ["ShardXlator", "parse_block_size"]
 
@@ -128,6 +130,7 @@ class _ShardFd:
     sessions: int = 0
 
 
+@xlator_type("features/shard")
 class ShardXlator(Xlator):
     """The ``features/shard`` translator above distribute."""
 
@@ -140,6 +143,14 @@ class ShardXlator(Xlator):
         self._inodes: dict[bytes, _Inode] = {}
         self._dir_ready = False
         self._dir_lock = trio.Lock()
+
+    @classmethod
+    def from_volfile(
+        cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
+    ) -> Xlator:
+        if len(children) != 1:
+            raise UnsupportedVolume(context.volume, node.name, node.type)
+        return cls(node.name, children, dict(node.options))
 
     # --- helpers ---------------------------------------------------------------
 
@@ -336,16 +347,7 @@ class ShardXlator(Xlator):
         fd.ctx[self] = _ShardFd(inode)
         return fd, dataclasses.replace(iatt, ia_size=0, ia_blocks=0)
 
-    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
-        return await self.child.mkdir(loc, mode, gfid, umask)
-
-    async def rmdir(self, loc: Loc) -> None:
-        await self.child.rmdir(loc)
-
-    async def statfs(self, loc: Loc) -> GfStatfs:
-        return await self.child.statfs(loc)
-
-    async def unlink(self, loc: Loc) -> None:
+    async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
         iatt, _ = await self.lookup(loc)
         inode = self._inodes.get(iatt.ia_gfid)
         if inode is None:
@@ -416,8 +418,8 @@ class ShardXlator(Xlator):
 
     # --- open files ----------------------------------------------------------------
 
-    async def open(self, loc: Loc, flags: int) -> Fd:
-        fd = await self.child.open(loc, flags)
+    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
+        fd = await self.child.open(loc, flags, xdata)
         if fd.gfid not in self._inodes:
             await self.lookup(loc)
         inode = self._inodes.get(fd.gfid)
@@ -431,18 +433,23 @@ class ShardXlator(Xlator):
         )
         return self._learn(iatt, reply)
 
-    async def fstat(self, fd: Fd) -> GfxIattx:
+    async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
         state = self._state(fd)
         if state is None:
-            return await self.child.fstat(fd)
+            return await self.child.fstat(fd, xdata)
         return await self._refresh(fd, state)
 
     async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
+        self,
+        fd: Fd,
+        offset: int,
+        size: int,
+        into: memoryview | None = None,
+        xdata: Xdata = None,
     ) -> tuple[memoryview, GfxIattx]:
         state = self._state(fd)
         if state is None:
-            return await self.child.readv(fd, offset, size, into)
+            return await self.child.readv(fd, offset, size, into, xdata)
         iatt = await self._refresh(fd, state)
         length = max(0, min(size, state.inode.size - offset))
         out = bytearray(length)
@@ -506,29 +513,37 @@ class ShardXlator(Xlator):
             ia_blocks=inode.blocks + state.pending_blocks,
         )
 
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
+    async def writev(
+        self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Xdata = None
+    ) -> GfxIattx:
         if self._state(fd) is None:
-            return await self.child.writev(fd, offset, data)
+            return await self.child.writev(fd, offset, data, xdata)
         return await self._write_like(fd, offset, len(data), "WRITE", data)
 
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def zerofill(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         if self._state(fd) is None:
-            return await self.child.zerofill(fd, offset, length)
+            return await self.child.zerofill(fd, offset, length, xdata)
         return await self._write_like(fd, offset, length, "ZEROFILL")
 
-    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def discard(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         state = self._state(fd)
         if state is None:
-            return await self.child.discard(fd, offset, length)
+            return await self.child.discard(fd, offset, length, xdata)
         # Never past the logical end: that would allocate nothing, but shards
         # beyond it must not be created.
         length = max(0, min(length, state.inode.size - offset))
         return await self._write_like(fd, offset, length, "DISCARD")
 
-    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+    async def fallocate(
+        self, fd: Fd, mode: int, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         state = self._state(fd)
         if state is None:
-            return await self.child.fallocate(fd, mode, offset, length)
+            return await self.child.fallocate(fd, mode, offset, length, xdata)
         results: list[GfxIattx] = []
 
         async def piece(block: int, inner: int, count: int, at: int) -> None:
@@ -551,10 +566,10 @@ class ShardXlator(Xlator):
             results[0], ia_size=state.inode.size, ia_blocks=state.inode.blocks
         )
 
-    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
+    async def ftruncate(self, fd: Fd, size: int, xdata: Xdata = None) -> GfxIattx:
         state = self._state(fd)
         if state is None:
-            return await self.child.ftruncate(fd, size)
+            return await self.child.ftruncate(fd, size, xdata)
         await self._flush_deltas(fd, state)
         iatt = await self._refresh(fd, state)
         inode = state.inode
@@ -583,15 +598,15 @@ class ShardXlator(Xlator):
         await self._flush_deltas(fd, state)
         return dataclasses.replace(iatt, ia_size=inode.size, ia_blocks=inode.blocks)
 
-    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+    async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
         state = self._state(fd)
         if state is None:
-            return await self.child.seek(fd, offset, what)
+            return await self.child.seek(fd, offset, what, xdata)
         await self._refresh(fd, state)
         inode = state.inode
         bs = inode.block_size
         if offset >= inode.size:
-            raise FopError("SEEK", fd.loc.path, self.name, errno.ENXIO)
+            raise FopError("SEEK", fd.loc.path, None, errno.ENXIO, xlator=self.name)
         block = offset // bs
         last = (inode.size - 1) // bs
         position = offset
@@ -622,23 +637,23 @@ class ShardXlator(Xlator):
             position = block * bs
         if what == SeekWhat.HOLE:
             return inode.size  # the virtual hole at the end of the file
-        raise FopError("SEEK", fd.loc.path, self.name, errno.ENXIO)
+        raise FopError("SEEK", fd.loc.path, None, errno.ENXIO, xlator=self.name)
 
-    async def flush(self, fd: Fd) -> None:
+    async def flush(self, fd: Fd, xdata: Xdata = None) -> None:
         state = self._state(fd)
         if state is not None:
             await self._flush_deltas(fd, state)
-        await self.child.flush(fd)
+        await self.child.flush(fd, xdata)
 
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+    async def fsync(self, fd: Fd, datasync: bool = False, xdata: Xdata = None) -> None:
         state = self._state(fd)
         if state is not None:
             await self._flush_deltas(fd, state)
             for shard_fd in list(state.shards.values()):
                 await self.child.fsync(shard_fd, datasync)
-        await self.child.fsync(fd, datasync)
+        await self.child.fsync(fd, datasync, xdata)
 
-    async def release(self, fd: Fd) -> None:
+    async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         state = fd.ctx.pop(self, None)
         if isinstance(state, _ShardFd):
             with trio.CancelScope(shield=True):
@@ -650,7 +665,7 @@ class ShardXlator(Xlator):
                     )
                 for shard_fd in state.shards.values():
                     await self.child.release(shard_fd)
-        await self.child.release(fd)
+        await self.child.release(fd, xdata)
 
     def holders(self, fd: Fd) -> list[Xlator]:
         return self.child.holders(fd)

@@ -103,21 +103,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
-from pygluster.errors import FopError
+from pygluster.errors import FopError, UnsupportedVolume
 from pygluster.rpc.fops import GfOpenFlags, GfxIattx
-from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, xlator_type
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
     from contextlib import AbstractAsyncContextManager
 
-    from pygluster.rpc.fops import DictValue, GfStatfs, Xdata
+    from pygluster.rpc.fops import Xdata
+    from pygluster.volfile import Xlator as VolfileXlator
+    from pygluster.xlators.base import BuildContext
 
 __all__ = [
     "DEFAULT_AGGREGATE_SIZE",
     "DEFAULT_WINDOW_SIZE",
     "WriteBehindXlator",
     "parse_size",
+    "write_behind_runs",
 ]
 
 log = logging.getLogger("pygluster.write_behind")
@@ -294,6 +297,15 @@ class _FdState:
         self.changed = trio.Event()
 
 
+def write_behind_runs(node: VolfileXlator, write_behind: bool | None) -> bool:
+    """Whether the write-behind xlator ``node`` runs: as the caller says, or
+    (``write_behind`` None) unless its ``pass-through`` option is on."""
+    if write_behind is not None:
+        return write_behind
+    return node.options.get("pass-through", "off").strip().lower() not in _TRUE
+
+
+@xlator_type("performance/write-behind")
 class WriteBehindXlator(Xlator):
     """The ``performance/write-behind`` translator (see the module docstring).
 
@@ -334,6 +346,17 @@ class WriteBehindXlator(Xlator):
         self._states: set[_FdState] = set()
         # Recent regular-file iatts from LOOKUP, to answer lied writes with.
         self._iatts: OrderedDict[bytes, GfxIattx] = OrderedDict()
+
+    @classmethod
+    def from_volfile(
+        cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
+    ) -> Xlator:
+        """The translator, or (switched off) its child: passed through."""
+        if len(children) != 1:
+            raise UnsupportedVolume(context.volume, node.name, node.type)
+        if not write_behind_runs(node, context.write_behind):
+            return children[0]
+        return cls(node.name, children, dict(node.options), nursery=context.nursery)
 
     # --- per-fd state --------------------------------------------------------------
 
@@ -603,7 +626,11 @@ class WriteBehindXlator(Xlator):
                         state,
                         write,
                         FopError(
-                            "WRITE", state.fd.loc.path, self.name, errno.ECANCELED
+                            "WRITE",
+                            state.fd.loc.path,
+                            None,
+                            errno.ECANCELED,
+                            xlator=self.name,
                         ),
                     )
             session.inflight -= 1
@@ -819,53 +846,21 @@ class WriteBehindXlator(Xlator):
         fd, iatt = await self.child.create(loc, flags, mode, gfid, umask, xdata)
         return self._attach(fd, iatt), iatt
 
-    async def mkdir(self, loc: Loc, mode: int, gfid: bytes, umask: int = 0) -> GfxIattx:
-        return await self.child.mkdir(loc, mode, gfid, umask)
-
-    async def unlink(self, loc: Loc) -> None:
+    async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
         await self._quiesce_gfid(loc.gfid)
-        await self.child.unlink(loc)
-
-    async def rmdir(self, loc: Loc) -> None:
-        await self.child.rmdir(loc)
-
-    async def statfs(self, loc: Loc) -> GfStatfs:
-        return await self.child.statfs(loc)
-
-    async def setxattr(
-        self, loc: Loc, values: dict[str, DictValue], flags: int = 0
-    ) -> None:
-        await self.child.setxattr(loc, values, flags)
-
-    async def xattrop(
-        self, loc: Loc, flags: int, values: dict[str, DictValue]
-    ) -> dict[str, DictValue]:
-        return await self.child.xattrop(loc, flags, values)
-
-    async def inodelk(
-        self,
-        loc: Loc,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        owner: bytes | None = None,
-        start: int = 0,
-        length: int = 0,
-    ) -> None:
-        await self.child.inodelk(
-            loc, domain, cmd, lock_type, owner=owner, start=start, length=length
-        )
+        await self.child.unlink(loc, xdata)
 
     # --- open files ---------------------------------------------------------------
 
-    async def open(self, loc: Loc, flags: int) -> Fd:
-        return self._attach(await self.child.open(loc, flags))
+    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
+        return self._attach(await self.child.open(loc, flags, xdata))
 
-    async def writev(self, fd: Fd, offset: int, data: bytes | memoryview) -> GfxIattx:
+    async def writev(
+        self, fd: Fd, offset: int, data: bytes | memoryview, xdata: Xdata = None
+    ) -> GfxIattx:
         state = self._state(fd)
         if state is None or not data:
-            return await self.child.writev(fd, offset, data)
+            return await self.child.writev(fd, offset, data, xdata)
         await trio.lowlevel.checkpoint_if_cancelled()
         seq = state.next_seq
         end = offset + len(data)
@@ -950,22 +945,33 @@ class WriteBehindXlator(Xlator):
                 state.orphans.append(write.error)
             raise
 
+    async def _settle_or_raise(
+        self, state: _FdState, writes: list[_Write], before: int, *, session: bool
+    ) -> None:
+        """Wait for ``writes`` to settle; raise the first one's error, if any."""
+        error = self._first_error(state, writes)
+        if error is None:
+            await self._settle(state, writes, before, session=session)
+            error = self._first_error(state, writes)
+        if error is not None:
+            raise _reraise(error)
+
     async def readv(
-        self, fd: Fd, offset: int, size: int, into: memoryview | None = None
+        self,
+        fd: Fd,
+        offset: int,
+        size: int,
+        into: memoryview | None = None,
+        xdata: Xdata = None,
     ) -> tuple[memoryview, GfxIattx]:
         state = self._state(fd)
         if state is None or (not state.pending and state.session is None):
-            return await self.child.readv(fd, offset, size, into)
+            return await self.child.readv(fd, offset, size, into, xdata)
         before = state.next_seq
         earlier = list(self._overlapping(state, offset, offset + size, before))
         if earlier:
-            error = self._first_error(state, earlier)
-            if error is None:
-                await self._settle(state, earlier, before, session=False)
-                error = self._first_error(state, earlier)
-            if error is not None:
-                raise _reraise(error)
-        data, iatt = await self.child.readv(fd, offset, size, into)
+            await self._settle_or_raise(state, earlier, before, session=False)
+        data, iatt = await self.child.readv(fd, offset, size, into, xdata)
         if len(data) < size:
             # Short: end of file. An earlier write may still extend the
             # file over the range (into a hole that reads as zeros).
@@ -977,65 +983,68 @@ class WriteBehindXlator(Xlator):
                 and current.min_seq is not None
                 and current.min_seq < before
             ):
-                error = self._first_error(state, writes)
-                if error is None:
-                    await self._settle(state, writes, before, session=True)
-                    error = self._first_error(state, writes)
-                if error is not None:
-                    raise _reraise(error)
-                data, iatt = await self.child.readv(fd, offset, size, into)
+                await self._settle_or_raise(state, writes, before, session=True)
+                data, iatt = await self.child.readv(fd, offset, size, into, xdata)
         return data, iatt
 
-    async def fstat(self, fd: Fd) -> GfxIattx:
+    async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
         state = self._state(fd)
         if state is not None:
             await self._barrier(state)
-        iatt = await self.child.fstat(fd)
+        iatt = await self.child.fstat(fd, xdata)
         if state is not None:
             state.iatt = iatt
         return iatt
 
-    async def flush(self, fd: Fd) -> None:
+    async def flush(self, fd: Fd, xdata: Xdata = None) -> None:
         state = self._state(fd)
         if state is not None:
             await self._sync_point(state, forget=True)
-        await self.child.flush(fd)
+        await self.child.flush(fd, xdata)
 
-    async def fsync(self, fd: Fd, datasync: bool = False) -> None:
+    async def fsync(self, fd: Fd, datasync: bool = False, xdata: Xdata = None) -> None:
         state = self._state(fd)
         if state is not None:
             await self._sync_point(state, forget=not self.resync)
-        await self.child.fsync(fd, datasync)
+        await self.child.fsync(fd, datasync, xdata)
 
-    async def ftruncate(self, fd: Fd, size: int) -> GfxIattx:
-        iatt = await self._outside_sessions(fd, lambda: self.child.ftruncate(fd, size))
+    async def ftruncate(self, fd: Fd, size: int, xdata: Xdata = None) -> GfxIattx:
+        iatt = await self._outside_sessions(
+            fd, lambda: self.child.ftruncate(fd, size, xdata)
+        )
         state = self._state(fd)
         if state is not None:
             state.iatt = iatt
         return iatt
 
-    async def fallocate(self, fd: Fd, mode: int, offset: int, length: int) -> GfxIattx:
+    async def fallocate(
+        self, fd: Fd, mode: int, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         return await self._outside_sessions(
-            fd, lambda: self.child.fallocate(fd, mode, offset, length)
+            fd, lambda: self.child.fallocate(fd, mode, offset, length, xdata)
         )
 
-    async def discard(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def discard(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         return await self._outside_sessions(
-            fd, lambda: self.child.discard(fd, offset, length)
+            fd, lambda: self.child.discard(fd, offset, length, xdata)
         )
 
-    async def zerofill(self, fd: Fd, offset: int, length: int) -> GfxIattx:
+    async def zerofill(
+        self, fd: Fd, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
         return await self._outside_sessions(
-            fd, lambda: self.child.zerofill(fd, offset, length)
+            fd, lambda: self.child.zerofill(fd, offset, length, xdata)
         )
 
-    async def seek(self, fd: Fd, offset: int, what: int) -> int:
+    async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
         state = self._state(fd)
         if state is not None:
             await self._barrier(state)
-        return await self.child.seek(fd, offset, what)
+        return await self.child.seek(fd, offset, what, xdata)
 
-    async def release(self, fd: Fd) -> None:
+    async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         state = fd.ctx.pop(self, None)
         if isinstance(state, _FdState):
             with trio.CancelScope(shield=True):
@@ -1043,7 +1052,7 @@ class WriteBehindXlator(Xlator):
                     await self._drain(state, "close")
                 finally:
                     self._states.discard(state)
-        await self.child.release(fd)
+        await self.child.release(fd, xdata)
 
 
 def _blank_iatt(gfid: bytes) -> GfxIattx:

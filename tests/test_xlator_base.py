@@ -1,0 +1,155 @@
+"""The translator base: gluster's default fop table, the call frame, the registry.
+
+Also what the brick connection does with the frame's lock owner: it must
+reach the wire exactly as the ``owner=`` arguments it replaced did.
+"""
+
+from __future__ import annotations
+
+import errno
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import trio
+
+from pygluster.errors import FopError
+from pygluster.rpc import fops
+from pygluster.rpc.fops import DictValue, LkCmd, LkType
+from pygluster.rpc.sunrpc import Credentials
+from pygluster.volfile import Brick
+from pygluster.xlators.afr import ReplicateXlator
+from pygluster.xlators.base import XLATOR_TYPES, Loc, Xlator, current_frame, frame
+from pygluster.xlators.client import ClientXlator
+from pygluster.xlators.dht import DistributeXlator
+from pygluster.xlators.shard import ShardXlator
+from pygluster.xlators.write_behind import WriteBehindXlator
+from tests.memory_brick import MemoryBrick
+
+GFID = bytes(range(16))
+LOC = Loc("/f", fops.ROOT_GFID, "f", GFID)
+
+
+class Middle(Xlator):
+    """A translator that implements nothing: every fop is the default."""
+
+
+async def test_one_child_gets_every_fop_with_its_xdata() -> None:
+    brick = MemoryBrick("b")
+    brick.add(fops.ROOT_GFID, "f", GFID, data=b"hello")
+    top = Middle("m", [brick])
+    xdata = {"k": DictValue.uint(1)}
+    iatt, _ = await top.lookup(LOC, xdata)
+    assert iatt.ia_size == 5
+    fd = await top.open(LOC, 2, xdata=xdata)
+    await top.writev(fd, 5, b" world", xdata=xdata)
+    data, _ = await top.readv(fd, 0, 100, xdata=xdata)
+    assert bytes(data) == b"hello world"
+    await top.setxattr(LOC, {"user.a": DictValue.ptr(b"1")})
+    got = await top.getxattr(LOC, "user.a")
+    assert got is not None
+    assert got["user.a"].value == b"1"
+    await top.release(fd)
+    assert brick.calls == [
+        "LOOKUP",
+        "OPEN",
+        "WRITE",
+        "READ",
+        "SETXATTR",
+        "GETXATTR",
+        "RELEASE",
+    ]
+
+
+@pytest.mark.parametrize("children", [0, 2])
+async def test_without_exactly_one_child_a_default_fop_is_eopnotsupp(
+    children: int,
+) -> None:
+    top = Middle("v-thing", [MemoryBrick(f"b{i}") for i in range(children)])
+    with pytest.raises(FopError) as info:
+        await top.statfs(LOC)
+    assert info.value.errno == errno.EOPNOTSUPP
+    assert info.value.brick is None
+    assert info.value.xlator == "v-thing"
+    assert str(info.value).startswith("STATFS on /f in v-thing failed: [Errno 95]")
+
+
+def test_a_brick_error_message_keeps_its_shape() -> None:
+    error = FopError("WRITE", "/a.img", "h:/b", errno.ENOSPC)
+    assert str(error) == (
+        "WRITE on /a.img at brick h:/b failed: [Errno 28] No space left on device"
+    )
+    assert error.xlator is None
+
+
+async def test_the_frame_carries_the_lock_owner_into_child_tasks() -> None:
+    assert current_frame().lk_owner is None
+    seen: list[bytes | None] = []
+
+    async def child() -> None:
+        seen.append(current_frame().lk_owner)
+
+    with frame(lk_owner=b"outer"):
+        with frame(lk_owner=b"inner"):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(child)
+        seen.append(current_frame().lk_owner)
+    seen.append(current_frame().lk_owner)
+    assert seen == [b"inner", b"outer", None]
+
+
+def test_the_registry_names_every_type_pygluster_runs() -> None:
+    assert XLATOR_TYPES["protocol/client"] is ClientXlator
+    assert XLATOR_TYPES["cluster/distribute"] is DistributeXlator
+    assert XLATOR_TYPES["cluster/replicate"] is ReplicateXlator
+    assert XLATOR_TYPES["features/shard"] is ShardXlator
+    assert XLATOR_TYPES["performance/write-behind"] is WriteBehindXlator
+    assert ReplicateXlator.volfile_type == "cluster/replicate"
+
+
+class _Recorder:
+    """Stands in for the RpcClient: records what each call carried."""
+
+    is_closed = False
+    closed_at = None
+    call_timeout = 10.0
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any, Any]] = []
+
+    async def call_reply(self, procedure: Any, args: Any, **kwargs: Any) -> Any:
+        self.calls.append((procedure.name, args, kwargs["cred"]))
+        return SimpleNamespace(
+            result=SimpleNamespace(op_ret=0, op_errno=0, dict={}), payload=b""
+        )
+
+
+def _client(creds: Credentials) -> tuple[ClientXlator, _Recorder]:
+    client = ClientXlator(
+        "v-client-0",
+        Brick("v-client-0", "h", "/b"),
+        {},
+        volume="v",
+        credentials=creds,
+        nursery=None,  # type: ignore[arg-type]  # never started
+        connect_timeout=None,
+    )
+    recorder = _Recorder()
+    client._rpc = recorder  # type: ignore[assignment]
+    return client, recorder
+
+
+async def test_client_puts_the_frame_owner_in_credential_and_flock() -> None:
+    creds = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"conn")
+    client, recorder = _client(creds)
+    with frame(lk_owner=b"txn-owner"):
+        await client.inodelk(LOC, "dom", LkCmd.SETLK, LkType.WRLCK)
+        await client.xattrop(LOC, 0, {"k": DictValue.ptr(bytes(12))})
+    await client.inodelk(LOC, "dom", LkCmd.SETLK, LkType.UNLCK)
+    owned = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"txn-owner")
+    (_, lock, lock_cred), (_, _, xattrop_cred), (_, plain, plain_cred) = recorder.calls
+    assert lock_cred == xattrop_cred == owned.auth_v3()
+    assert lock.flock.lk_owner == b"txn-owner"
+    # Outside any frame: the connection's own owner, as before.
+    assert plain_cred == creds.auth_v3()
+    assert plain.flock.lk_owner == b"conn"
