@@ -6,7 +6,7 @@ The leaf of every client graph. :meth:`ClientXlator.start` does what gfapi's
 SETVOLUME with a fresh ``process-uuid``; after that every fop is one RPC
 (program 1298437 v400) with an AUTH_GLUSTERFS_v3 credential whose ctime
 fields let the brick's utime feature stamp mtime/ctime as gfapi would
-(gluster-protocol.md §8.6).
+(protocol.md §8.6).
 
 Remote fds live in ``Fd.ctx[self]``; they are per connection.
 """
@@ -99,7 +99,7 @@ def setvolume_dict(
 ) -> dict[str, bytes]:
     """SETVOLUME's dict for one brick connection, as gfapi 10.3 builds it.
 
-    Keys as gluster-protocol.md §5.4; the server requires process-uuid,
+    Keys as protocol.md §5.4; the server requires process-uuid,
     fops-version (the program *number*) and remote-subvolume. A fresh uuid
     per connection (and RECON_NO per reconnect) keeps the brick from mixing
     our locks and fds with an earlier connection's. The volfile's login
