@@ -12,7 +12,7 @@ callers have no cancel scopes; it raises :class:`~pygluster.errors.RpcTimeout`.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from pygluster._portal import Portal
 from pygluster.blockdev import (
@@ -41,6 +41,31 @@ if TYPE_CHECKING:
 
 __all__ = ["BlockDevice", "create", "open", "remove"]
 
+T = TypeVar("T")
+
+
+class _FromDevice(Generic[T]):
+    """A read-only attribute of the async device, under the same name."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self._name = ""
+
+    def __set_name__(self, owner: type[object], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type[object] | None = None) -> Self: ...
+    @overload
+    def __get__(self, obj: BlockDevice, objtype: type[object] | None = None) -> T: ...
+    def __get__(
+        self, obj: BlockDevice | None, objtype: type[object] | None = None
+    ) -> T | Self:
+        if obj is None:
+            return self
+        value: T = getattr(obj._device, self._name)
+        return value
+
 
 class BlockDevice:
     """An open image, blocking API. Made by :func:`open`; close it when done.
@@ -58,30 +83,13 @@ class BlockDevice:
     def __repr__(self) -> str:
         return f"<BlockDevice {self.uri}>"
 
-    @property
-    def uri(self) -> GlusterURI:
-        """The image's URI."""
-        return self._device.uri
-
-    @property
-    def path(self) -> str:
-        """The image's path inside the volume."""
-        return self._device.path
-
-    @property
-    def gfid(self) -> bytes:
-        """The image's gfid."""
-        return self._device.gfid
-
-    @property
-    def writable(self) -> bool:
-        """False when opened read-only."""
-        return self._device.writable
-
-    @property
-    def write_behind(self) -> bool:
-        """True when writes are acknowledged before the bricks have them."""
-        return self._device.write_behind
+    uri: _FromDevice[GlusterURI] = _FromDevice("The image's URI.")
+    path: _FromDevice[str] = _FromDevice("The image's path inside the volume.")
+    gfid: _FromDevice[bytes] = _FromDevice("The image's gfid.")
+    writable: _FromDevice[bool] = _FromDevice("False when opened read-only.")
+    write_behind: _FromDevice[bool] = _FromDevice(
+        "True when writes are acknowledged before the bricks have them."
+    )
 
     @property
     def closed(self) -> bool:

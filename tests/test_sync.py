@@ -53,6 +53,13 @@ def is_closed(dev: pygluster.BlockDevice) -> bool:
 
 def test_blocking_calls_reach_the_device(brick: MemoryBrick) -> None:
     with pygluster.open(URI, "r+") as dev:
+        assert (dev.uri.volume, dev.path, dev.gfid) == (
+            "vol",
+            "/a.img",
+            bytes(range(16)),
+        )
+        assert dev.writable
+        assert not dev.write_behind
         assert dev.size() == len(DATA)
         assert dev.pread(10, 5) == DATA[5:15]
         assert dev.pwrite(b"hello", 0) == 5

@@ -14,7 +14,8 @@ from typing import Any
 
 import trio
 
-from pygluster.cli import iolang
+from pygluster.cli.options import add_command as add_parser
+from pygluster.cli.options import positive_integer, seconds, size_arg
 from pygluster.tools import bench
 from pygluster.uri import GlusterURI
 
@@ -63,65 +64,40 @@ def _names_arg(text: str) -> list[str]:
     return names
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"not a positive integer: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
-    return value
-
-
-def _size_arg(text: str) -> int:
-    try:
-        value = iolang.parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"invalid SIZE: {exc}") from None
-    if value < 4096:
-        raise argparse.ArgumentTypeError(f"SIZE must be at least 4k, not {text}")
-    return value
+def _image_size(text: str) -> int:
+    return size_arg(text, minimum=4096)
 
 
 def add_command(commands: Any) -> None:
     """Add ``bench`` to the ``pygluster`` subcommands."""
-    parser: argparse.ArgumentParser = commands.add_parser(
+    parser = add_parser(
+        commands,
         "bench",
-        help="benchmark pygluster against libgfapi (fio, qemu) on one image",
-        description=_BENCH_HELP,
-        epilog=_BENCH_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "benchmark pygluster against libgfapi (fio, qemu) on one image",
+        _BENCH_HELP,
+        _BENCH_EXAMPLES,
+        takes_uri=False,
     )
     parser.add_argument(
         "uri", metavar="URI", help="gluster URI of the scratch image to create"
     )
     parser.add_argument(
         "--rounds",
-        type=_positive_int,
+        type=positive_integer,
         default=bench.DEFAULT_ROUNDS,
         metavar="N",
         help="alternations per workload; medians are reported (default %(default)s)",
     )
     parser.add_argument(
         "--runtime",
-        type=_positive_float,
+        type=seconds,
         default=bench.DEFAULT_RUNTIME,
         metavar="SECONDS",
         help="timed seconds per workload run and side (default %(default)s)",
     )
     parser.add_argument(
         "--size",
-        type=_size_arg,
+        type=_image_size,
         default=bench.DEFAULT_SIZE,
         metavar="SIZE",
         help="image size: the random-offset range, and what cp-rss copies (default 1G)",

@@ -13,6 +13,8 @@ import sys
 import time as _time
 from typing import TYPE_CHECKING, Any
 
+from pygluster.cli.options import add_command as add_parser
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -61,12 +63,13 @@ examples:
 
 def add_command(commands: Any) -> None:
     """Register ``decode`` on the CLI's subparsers."""
-    parser: argparse.ArgumentParser = commands.add_parser(
+    parser = add_parser(
+        commands,
         "decode",
-        help="decode the gluster RPC messages of a pcap/pcapng capture",
-        description=_DESCRIPTION,
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "decode the gluster RPC messages of a pcap/pcapng capture",
+        _DESCRIPTION,
+        _EXAMPLES,
+        takes_uri=False,
     )
     parser.add_argument("file", metavar="FILE", help="the capture (pcap or pcapng)")
     parser.add_argument(

@@ -8,12 +8,15 @@ nothing failed (warnings allowed), 1 when something did, 2 for a bad URI.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pygluster.cli.options import add_command as add_parser
 from pygluster.uri import GlusterURI
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["add_command"]
 
@@ -39,12 +42,13 @@ examples:
 
 def add_command(commands: Any) -> None:
     """Add ``doctor`` to the ``pygluster`` subcommands."""
-    parser: argparse.ArgumentParser = commands.add_parser(
+    parser = add_parser(
+        commands,
         "doctor",
-        help="check the way to an image step by step and say how to fix it",
-        description=_DOCTOR_HELP,
-        epilog=_DOCTOR_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check the way to an image step by step and say how to fix it",
+        _DOCTOR_HELP,
+        _DOCTOR_EXAMPLES,
+        takes_uri=False,
     )
     parser.add_argument(
         "uri", metavar="URI", help="gluster URI of an image, or of a volume"

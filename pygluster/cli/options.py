@@ -21,6 +21,7 @@ __all__ = [
     "brick_timeouts",
     "human_bytes",
     "mgmt_timeout",
+    "positive_integer",
     "say",
     "seconds",
     "size_arg",
@@ -51,28 +52,52 @@ SIZE is in bytes, 0x hex, or a number with a suffix k/K, M, G or T (powers of
 """
 
 
-def size_arg(text: str) -> int:
+def size_arg(text: str, minimum: int = 0) -> int:
+    """argparse type: a SIZE (see :data:`SIZE_HELP`), at least ``minimum``."""
     try:
-        return iolang.parse_size(text)
+        value = iolang.parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"invalid SIZE: {exc}") from None
+    if value < minimum:
+        shown = iolang.format_size(minimum)
+        raise argparse.ArgumentTypeError(f"SIZE must be at least {shown}, not {text}")
+    return value
+
+
+def positive_integer(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive integer: {text!r}")
+    return value
 
 
 def add_command(
-    commands: Any, name: str, summary: str, description: str, examples: str
+    commands: Any,
+    name: str,
+    summary: str,
+    description: str,
+    examples: str,
+    *,
+    takes_uri: bool = True,
 ) -> argparse.ArgumentParser:
+    """A command's subparser: ``summary`` in the command list, ``description``
+    and ``examples`` in its ``--help`` (with the URI syntax when it takes one)."""
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=description,
-        epilog=examples + "\n" + URI_HELP,
+        epilog=examples + ("\n" + URI_HELP if takes_uri else ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
 
 
 def seconds(text: str) -> float:
-    """argparse type: a finite, positive number of seconds."""
+    """argparse type: a finite, positive number (of seconds)."""
     try:
         value = float(text)
     except ValueError:
