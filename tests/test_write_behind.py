@@ -809,3 +809,24 @@ def test_concurrent_callers_each_read_their_own_writes(tasks, delays):
             nursery.cancel_scope.cancel()
 
     trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+async def test_window_full_of_failed_writes_does_not_stall_the_next(autojump_clock):
+    """Background writes that failed hold the window until a FSYNC/FLUSH
+    retries them; a later write still goes out (from the caller's buffer,
+    unacknowledged) instead of waiting for room that only the FSYNC it cannot
+    reach would free, and fails or lands on its own."""
+    async with stack({"cache-size": "8KB"}) as (wb, child, fd):
+        child.fail = lambda offset, length: errno.ENOTCONN
+        await wb.writev(fd, 0, b"a" * 4096)
+        await wb.writev(fd, 4096, b"b" * 4096)
+        await settle()  # both sent and failed: 8 KiB of failed liability
+        with trio.fail_after(60), pytest.raises(FopError) as caught:
+            await wb.writev(fd, 65536, b"c" * 4096)  # no overlap: window only
+        assert caught.value.errno == errno.ENOTCONN
+        child.fail = lambda offset, length: None  # the brick is back
+        with trio.fail_after(60):
+            await wb.writev(fd, 65536, b"c" * 4096)
+        assert child.data[65536:] == b"c" * 4096
+        await wb.fsync(fd)  # the failed writes are retried and land
+        assert child.data[:8192] == b"a" * 4096 + b"b" * 4096
