@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import trio
 
-from pygluster.errors import FopError
+from pygluster.errors import FopError, RpcTimeout
 from pygluster.rpc import fops
-from pygluster.rpc.fops import DictValue, LkCmd, LkType
+from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
 from pygluster.rpc.sunrpc import Credentials
 from pygluster.volfile import Brick
 from pygluster.xlators.afr import ReplicateXlator
@@ -153,3 +153,76 @@ async def test_client_puts_the_frame_owner_in_credential_and_flock() -> None:
     # Outside any frame: the connection's own owner, as before.
     assert plain_cred == creds.auth_v3()
     assert plain.flock.lk_owner == b"conn"
+
+
+class _SlowLocks(_Recorder):
+    """A brick whose blocking lock requests never get an answer in time, and
+    whose first unlock of one finds it still queued (EINVAL)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[tuple[str, Any]] = []
+        self.queued = 1
+
+    async def call_reply(self, procedure: Any, args: Any, **kwargs: Any) -> Any:
+        self.timeouts.append((procedure.name, kwargs.get("timeout")))
+        blocking = args.cmd == (
+            EntrylkCmd.LOCK if procedure.name == "ENTRYLK" else LkCmd.SETLKW
+        )
+        if blocking:
+            self.calls.append((procedure.name, args, kwargs["cred"]))
+            raise RpcTimeout("no reply")
+        if procedure.name == "INODELK" and args.type == LkType.UNLCK and self.queued:
+            self.queued -= 1
+            return SimpleNamespace(
+                result=SimpleNamespace(op_ret=-1, op_errno=errno.EINVAL), payload=b""
+            )
+        return await super().call_reply(procedure, args, **kwargs)
+
+
+async def test_blocking_locks_wait_past_the_request_timeout_and_are_withdrawn(
+    autojump_clock,
+) -> None:
+    """A blocking lock waits for the holder, so only frame-timeout bounds it;
+    one that times out is unlocked again by its owner, retried while the
+    brick still has it queued, so that the brick, which grants a queued
+    request after we stopped waiting, does not keep a lock nobody would
+    release (checked against a real brick too)."""
+    creds = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"conn")
+    client, _ = _client(creds)
+    slow = _SlowLocks()
+    client._rpc = slow  # type: ignore[assignment]
+    async with trio.open_nursery() as nursery:
+        client._nursery = nursery
+        with frame(lk_owner=b"txn"):
+            await client.inodelk(LOC, "dom", LkCmd.SETLK, LkType.WRLCK)  # try-lock
+            with pytest.raises(FopError) as caught:
+                await client.inodelk(LOC, "dom", LkCmd.SETLKW, LkType.WRLCK, start=5)
+            assert caught.value.errno == errno.ETIMEDOUT
+            with pytest.raises(FopError):
+                await client.entrylk(
+                    LOC, "x", "dom", EntrylkCmd.LOCK, EntrylkType.WRLCK
+                )
+    assert sorted(slow.timeouts, key=str) == sorted(
+        [
+            ("INODELK", None),  # non-blocking: the per-request limit
+            ("INODELK", client.frame_timeout),  # blocking: frame-timeout only
+            ("INODELK", None),  # the withdrawal, still queued: EINVAL
+            ("INODELK", None),  # the withdrawal again, once granted
+            ("ENTRYLK", client.frame_timeout),
+            ("ENTRYLK", None),
+        ],
+        key=str,
+    )
+    unlocks = [(name, args, cred) for name, args, cred in slow.calls[2:]]
+    inode_unlock = next(args for name, args, _ in unlocks if name == "INODELK")
+    entry_unlock = next(
+        args
+        for name, args, _ in unlocks
+        if name == "ENTRYLK" and args.cmd == EntrylkCmd.UNLOCK
+    )
+    assert (inode_unlock.cmd, inode_unlock.type) == (LkCmd.SETLK, LkType.UNLCK)
+    assert (inode_unlock.flock.start, inode_unlock.flock.lk_owner) == (5, b"txn")
+    owner = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"txn")
+    assert all(cred == owner.auth_v3() for _, _, cred in unlocks)
+    assert entry_unlock.cmd == EntrylkCmd.UNLOCK

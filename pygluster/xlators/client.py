@@ -40,13 +40,20 @@ from pygluster.errors import (
 from pygluster.mgmt import port_by_brick
 from pygluster.rpc import fops, glusterd
 from pygluster.rpc.client import TcpAddress, open_rpc_client
-from pygluster.rpc.fops import DictValue
+from pygluster.rpc.fops import DictValue, EntrylkCmd, LkCmd, LkType
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
-from pygluster.xlators.base import Fd, Loc, Xlator, current_frame, xlator_type
+from pygluster.xlators.base import (
+    Fd,
+    Loc,
+    Xlator,
+    current_frame,
+    frame,
+    xlator_type,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
@@ -78,6 +85,8 @@ DEFAULT_REQUEST_TIMEOUT = 120.0
 #: image writes every byte on file systems without fallocate): they are
 #: bounded by frame-timeout alone.
 _LONG_FOPS = frozenset({"ZEROFILL", "FALLOCATE", "DISCARD"})
+#: Seconds to spend withdrawing a blocking lock request that timed out.
+_WITHDRAW_SECONDS = 10.0
 #: How long a fop on a lone brick waits for a reconnect before ENOTCONN.
 DEFAULT_RECONNECT_GRACE = 10.0
 #: First and largest delay between reconnect attempts (gluster retries every
@@ -431,7 +440,15 @@ class ClientXlator(Xlator):
         payload: bytes | memoryview = b"",
         release: bool = False,
         into: memoryview | None = None,
+        waits: bool = False,
     ) -> Any:
+        """Send one fop and return its results (and payload, for READ).
+
+        ``waits``: the brick may legitimately hold the reply as long as
+        another client holds what is asked for (a blocking lock), so only
+        frame-timeout bounds it, as ZEROFILL's; ping-timeout still catches a
+        brick that went silent.
+        """
         flags = fops.CTIME_FLAGS.get(procedure.name, 0)
         owner = current_frame().lk_owner
         if release:
@@ -462,7 +479,8 @@ class ClientXlator(Xlator):
         rpc = self._rpc
         if rpc is None:
             raise FopError(procedure.name, target, str(self.brick), errno.ENOTCONN)
-        timeout = self.frame_timeout if procedure.name in _LONG_FOPS else None
+        long = waits or procedure.name in _LONG_FOPS
+        timeout = self.frame_timeout if long else None
         try:
             reply = await rpc.call_reply(
                 procedure, args, cred=cred, payload=payload, into=into, timeout=timeout
@@ -522,6 +540,7 @@ class ClientXlator(Xlator):
         target: str | None = None,
         payload: bytes | memoryview = b"",
         into: memoryview | None = None,
+        waits: bool = False,
         **fields: Any,
     ) -> Any:
         """A fop on the open ``fd``: its request carries the file's gfid, our
@@ -533,6 +552,7 @@ class ClientXlator(Xlator):
             fd.loc.path if target is None else target,
             payload=payload,
             into=into,
+            waits=waits,
         )
 
     # --- entries ----------------------------------------------------------------
@@ -711,19 +731,24 @@ class ClientXlator(Xlator):
     ) -> None:
         """INODELK on ``loc``'s inode in lock ``domain`` (default: whole file)."""
         assert loc.gfid is not None
-        flock = self._flock(lock_type, start, length)
-        await self._fop(
-            fops.INODELK,
-            fops.GfxInodelkReq(
-                gfid=loc.gfid,
-                cmd=cmd,
-                type=lock_type,
-                flock=flock,
-                volume=domain,
-                xdata=xdata,
-            ),
-            _lock_target(loc.path, domain),
-        )
+        gfid = loc.gfid
+
+        async def send(cmd: int, lock_type: int, waits: bool) -> None:
+            await self._fop(
+                fops.INODELK,
+                fops.GfxInodelkReq(
+                    gfid=gfid,
+                    cmd=cmd,
+                    type=lock_type,
+                    flock=self._flock(lock_type, start, length),
+                    volume=domain,
+                    xdata=xdata,
+                ),
+                _lock_target(loc.path, domain),
+                waits=waits,
+            )
+
+        await self._lock(send, cmd, lock_type)
 
     async def finodelk(
         self,
@@ -737,17 +762,22 @@ class ClientXlator(Xlator):
         xdata: Xdata = None,
     ) -> None:
         """FINODELK: :meth:`inodelk` through an open fd."""
-        await self._fd_fop(
-            fops.FINODELK,
-            fops.GfxFinodelkReq,
-            fd,
-            xdata,
-            target=_lock_target(fd.loc.path, domain),
-            cmd=cmd,
-            type=lock_type,
-            flock=self._flock(lock_type, start, length),
-            volume=domain,
-        )
+
+        async def send(cmd: int, lock_type: int, waits: bool) -> None:
+            await self._fd_fop(
+                fops.FINODELK,
+                fops.GfxFinodelkReq,
+                fd,
+                xdata,
+                target=_lock_target(fd.loc.path, domain),
+                waits=waits,
+                cmd=cmd,
+                type=lock_type,
+                flock=self._flock(lock_type, start, length),
+                volume=domain,
+            )
+
+        await self._lock(send, cmd, lock_type)
 
     async def entrylk(
         self,
@@ -761,21 +791,96 @@ class ClientXlator(Xlator):
     ) -> None:
         """ENTRYLK on entry ``name`` of directory ``parent`` in ``domain``."""
         assert parent.gfid is not None
-        await self._fop(
-            fops.ENTRYLK,
-            fops.GfxEntrylkReq(
-                gfid=parent.gfid,
-                cmd=cmd,
-                type=lock_type,
-                # namelen is a flag-like length: 0 would lock the whole
-                # directory (gotcha 19).
-                namelen=len(name.encode("utf-8", "surrogateescape")),
-                name=name,
-                volume=domain,
-                xdata=xdata,
-            ),
-            f"{parent.path}/{name} (entry lock domain {domain})",
-        )
+        gfid = parent.gfid
+
+        async def send(cmd: int, lock_type: int, waits: bool) -> None:
+            await self._fop(
+                fops.ENTRYLK,
+                fops.GfxEntrylkReq(
+                    gfid=gfid,
+                    cmd=cmd,
+                    type=lock_type,
+                    # namelen is a flag-like length: 0 would lock the whole
+                    # directory (gotcha 19).
+                    namelen=len(name.encode("utf-8", "surrogateescape")),
+                    name=name,
+                    volume=domain,
+                    xdata=xdata,
+                ),
+                f"{parent.path}/{name} (entry lock domain {domain})",
+                waits=waits,
+            )
+
+        if cmd == EntrylkCmd.LOCK:
+            try:
+                await send(cmd, lock_type, True)
+            except FopError as exc:
+                if exc.errno == errno.ETIMEDOUT:
+                    await self._withdraw(send, EntrylkCmd.UNLOCK, lock_type)
+                raise
+        else:
+            await send(cmd, lock_type, False)
+
+    async def _lock(
+        self,
+        send: Callable[[int, int, bool], Awaitable[None]],
+        cmd: int,
+        lock_type: int,
+    ) -> None:
+        """An inode lock request: a blocking one (SETLKW) waits as long as the
+        holder keeps the lock, bounded by frame-timeout alone; one that times
+        out is withdrawn."""
+        if cmd != LkCmd.SETLKW:
+            await send(cmd, lock_type, False)
+            return
+        try:
+            await send(cmd, lock_type, True)
+        except FopError as exc:
+            if exc.errno == errno.ETIMEDOUT:
+                await self._withdraw(send, LkCmd.SETLK, LkType.UNLCK)
+            raise
+
+    async def _withdraw(
+        self,
+        send: Callable[[int, int, bool], Awaitable[None]],
+        cmd: int,
+        lock_type: int,
+    ) -> None:
+        """Take back a blocking lock request that timed out.
+
+        The brick keeps the request queued after we stop waiting and grants
+        it when the holder lets go: a lock nobody would ever release, which
+        blocks every later transaction on the inode (seen on a replica 3 +
+        shard volume after a quorum loss). An unlock by the same owner
+        releases it once granted; while it is still queued the brick answers
+        EINVAL (locks' "no matching lock"), so the unlock is retried in the
+        background until it succeeds or the connection it was queued on goes
+        (the brick drops a client's locks with its connection).
+        """
+        rpc = self._rpc
+        owner = current_frame().lk_owner
+
+        async def withdraw() -> None:
+            delay = 0.5
+            with frame(lk_owner=owner):
+                while not self._stopping and self._rpc is rpc and rpc is not None:
+                    if rpc.closed_at is not None:
+                        return
+                    with trio.move_on_after(_WITHDRAW_SECONDS):
+                        try:
+                            await send(cmd, lock_type, False)
+                        except FopError as exc:
+                            if exc.errno != errno.EINVAL:
+                                return  # the connection went: nothing is held
+                        except GlusterError:
+                            return
+                        else:
+                            log.info("%s: withdrew a timed-out lock request", self)
+                            return
+                    await trio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+
+        self._nursery.start_soon(withdraw)
 
     # --- open files ---------------------------------------------------------------
 
