@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import struct
 import uuid
+from typing import Any
+
+import trio
+import trio.testing
 
 from pygluster.rpc import fops
 from pygluster.rpc.fops import GfOpenFlags
-from pygluster.xlators.base import Loc
+from pygluster.xlators.base import Fd, Loc
 from pygluster.xlators.shard import (
     BLOCK_SIZE_XATTR,
     FILE_SIZE_XATTR,
@@ -156,3 +160,44 @@ async def test_unlink_removes_the_base_and_every_shard() -> None:
     remove_me = brick.find("/.shard/.remove_me")
     assert remove_me is not None
     assert remove_me.entries == {}  # the marker is gone too
+
+
+async def test_a_shard_fd_in_use_is_never_closed_under_its_fop(monkeypatch) -> None:
+    """With more shards in use than may stay open, the least recently used
+    *idle* fd is closed, never one a fop is still using: closing one in the
+    middle of a replicate transaction failed its unlock (EBADF) and left the
+    lock held for ever (a benchmark on replica 3 + shard hung so)."""
+    monkeypatch.setattr("pygluster.xlators.shard.OPEN_SHARDS", 2)
+    shard, brick = make_shard()
+    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    gate = trio.Event()
+    released_in_use: list[str] = []
+    busy: set[bytes] = set()
+
+    async def hold_block_one(fop: str) -> None:
+        if fop == "WRITE" and not gate.is_set() and not busy:
+            busy.add(b"1")
+            await gate.wait()  # the first shard write stalls until the others ran
+
+    brick.before = hold_block_one
+    real_release = brick.release
+
+    async def release(target: Fd, xdata: Any = None) -> None:
+        if busy and target.loc.name.endswith(".1"):
+            released_in_use.append(target.loc.name)
+        await real_release(target, xdata)
+
+    brick.release = release  # type: ignore[method-assign,assignment]
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(shard.writev, fd, BS, b"a" * 10)  # shard 1, stalls
+        await trio.testing.wait_all_tasks_blocked()
+        for block in range(2, 6):  # four more shards: past the limit of 2
+            await shard.writev(fd, block * BS, b"b" * 10)
+        assert not released_in_use
+        busy.clear()
+        gate.set()
+    assert shard_data(brick, 1) == b"a" * 10
+    state = shard._state(fd)
+    assert state is not None
+    assert len(state.shards) <= 2  # idle ones were closed meanwhile
+    await shard.release(fd)

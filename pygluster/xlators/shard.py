@@ -31,7 +31,11 @@ image as all data), SEEK here walks the shards, so ``extents`` is exact.
 
 Shards are opened (not used through anonymous fds as gluster does) and kept
 open per image fd, at most :data:`OPEN_SHARDS` of them (least recently used
-closed first).
+closed first). A shard fd a fop is using is never closed under it: closing
+one in the middle of a replicate transaction failed the transaction's unlock
+(EBADF) and left its lock held for ever, blocking every later write to that
+shard. Fds in use are skipped when closing, so the count may pass the limit
+while that many fops are in flight.
 """
 
 from __future__ import annotations
@@ -125,6 +129,8 @@ class _ShardFd:
     shards: OrderedDict[int, Fd] = field(default_factory=OrderedDict)
     shard_blocks: dict[int, int] = field(default_factory=dict)
     locks: dict[int, trio.Lock] = field(default_factory=dict)
+    #: Shard -> how many fops are using its open fd right now.
+    users: dict[int, int] = field(default_factory=dict)
     pending_size: int = 0
     pending_blocks: int = 0
     sessions: int = 0
@@ -256,10 +262,42 @@ class ShardXlator(Xlator):
                 blocks = iatt.ia_blocks
             state.shard_blocks[block] = blocks
             state.shards[block] = shard_fd
-            while len(state.shards) > OPEN_SHARDS:
-                _, old = state.shards.popitem(last=False)
-                await self.child.release(old)
             return shard_fd
+
+    @asynccontextmanager
+    async def _open_shard(
+        self, fd: Fd, state: _ShardFd, block: int, *, create: bool
+    ) -> AsyncIterator[Fd | None]:
+        """The open fd of shard ``block`` (see :meth:`_shard_fd`), kept open
+        while the body uses it."""
+        target = await self._shard_fd(fd, state, block, create=create)
+        if target is None or block == 0:
+            yield target
+            return
+        async with self._using(state, [block]):
+            yield target
+
+    @asynccontextmanager
+    async def _using(self, state: _ShardFd, blocks: list[int]) -> AsyncIterator[None]:
+        """Mark the open fds of ``blocks`` in use for the body, then close the
+        least recently used idle ones past :data:`OPEN_SHARDS`."""
+        for block in blocks:
+            state.users[block] = state.users.get(block, 0) + 1
+        try:
+            yield
+        finally:
+            for block in blocks:
+                count = state.users[block] - 1
+                if count:
+                    state.users[block] = count
+                else:
+                    del state.users[block]
+            with trio.CancelScope(shield=True):
+                while len(state.shards) > OPEN_SHARDS:
+                    idle = next((b for b in state.shards if b not in state.users), None)
+                    if idle is None:
+                        break  # all in use: closed once their fops are done
+                    await self.child.release(state.shards.pop(idle))
 
     async def _create_shard(self, loc: Loc, state: _ShardFd) -> tuple[Fd, int]:
         await self._ensure_shard_dir()
@@ -455,10 +493,10 @@ class ShardXlator(Xlator):
         out = bytearray(length)
 
         async def read(block: int, inner: int, count: int, at: int) -> None:
-            target = await self._shard_fd(fd, state, block, create=False)
-            if target is None:
-                return  # a missing shard is a hole: zeros (out is zeroed)
-            data, _ = await self.child.readv(target, inner, count)
+            async with self._open_shard(fd, state, block, create=False) as target:
+                if target is None:
+                    return  # a missing shard is a hole: zeros (out is zeroed)
+                data, _ = await self.child.readv(target, inner, count)
             # A shard shorter than the range is sparse at its end: zeros too.
             out[at : at + len(data)] = data
 
@@ -483,16 +521,17 @@ class ShardXlator(Xlator):
 
         async def piece(block: int, inner: int, count: int, at: int) -> None:
             create = op != "DISCARD"
-            target = await self._shard_fd(fd, state, block, create=create)
-            if target is None:
-                return  # discarding a hole: nothing to do
-            if op == "WRITE":
-                assert data is not None
-                post = await self.child.writev(target, inner, data[at : at + count])
-            elif op == "ZEROFILL":
-                post = await self.child.zerofill(target, inner, count)
-            else:
-                post = await self.child.discard(target, inner, count)
+            async with self._open_shard(fd, state, block, create=create) as target:
+                if target is None:
+                    return  # discarding a hole: nothing to do
+                if op == "WRITE":
+                    assert data is not None
+                    piece_data = data[at : at + count]
+                    post = await self.child.writev(target, inner, piece_data)
+                elif op == "ZEROFILL":
+                    post = await self.child.zerofill(target, inner, count)
+                else:
+                    post = await self.child.discard(target, inner, count)
             self._account(state, block, post.ia_blocks, allow_shrink=op == "DISCARD")
             results.append(post)
 
@@ -547,9 +586,9 @@ class ShardXlator(Xlator):
         results: list[GfxIattx] = []
 
         async def piece(block: int, inner: int, count: int, at: int) -> None:
-            target = await self._shard_fd(fd, state, block, create=True)
-            assert target is not None
-            post = await self.child.fallocate(target, mode, inner, count)
+            async with self._open_shard(fd, state, block, create=True) as target:
+                assert target is not None
+                post = await self.child.fallocate(target, mode, inner, count)
             self._account(state, block, post.ia_blocks)
             results.append(post)
 
@@ -590,10 +629,14 @@ class ShardXlator(Xlator):
                 post = await self.child.ftruncate(fd, min(inner, bs))
                 self._account(state, 0, post.ia_blocks, allow_shrink=True)
             else:
-                target = await self._shard_fd(fd, state, new_last, create=False)
-                if target is not None:
-                    post = await self.child.ftruncate(target, inner)
-                    self._account(state, new_last, post.ia_blocks, allow_shrink=True)
+                async with self._open_shard(
+                    fd, state, new_last, create=False
+                ) as target:
+                    if target is not None:
+                        post = await self.child.ftruncate(target, inner)
+                        self._account(
+                            state, new_last, post.ia_blocks, allow_shrink=True
+                        )
         state.pending_size += size - old
         await self._flush_deltas(fd, state)
         return dataclasses.replace(iatt, ia_size=inode.size, ia_blocks=inode.blocks)
@@ -613,26 +656,25 @@ class ShardXlator(Xlator):
         while block <= last:
             block_start = block * bs
             block_end = min(block_start + bs, inode.size)
-            target = await self._shard_fd(fd, state, block, create=False)
             inner = position - block_start
-            if target is None:
+            # None: the shard is missing; -1: no data after inner in it.
+            found: int | None = None
+            async with self._open_shard(fd, state, block, create=False) as target:
+                if target is not None:
+                    try:
+                        found = block_start + await self.child.seek(target, inner, what)
+                    except FopError as exc:
+                        if exc.errno != errno.ENXIO:
+                            raise
+                        found = -1
+            if found is None or found < 0:
+                # The rest of this piece is a hole (its file may end before
+                # the block does).
                 if what == SeekWhat.HOLE:
                     return position
-            else:
-                try:
-                    found = block_start + await self.child.seek(target, inner, what)
-                except FopError as exc:
-                    if exc.errno != errno.ENXIO:
-                        raise
-                    # No data after inner in this piece: the rest of it is a
-                    # hole (its file may end before the block does).
-                    if what == SeekWhat.HOLE:
-                        return position
-                else:
-                    if found < block_end:
-                        return found
-                    if what == SeekWhat.HOLE and found >= block_end:
-                        pass  # data to the end of this block: keep looking
+            elif found < block_end:
+                return found
+            # Otherwise data runs to the end of this block: keep looking.
             block += 1
             position = block * bs
         if what == SeekWhat.HOLE:
@@ -649,8 +691,10 @@ class ShardXlator(Xlator):
         state = self._state(fd)
         if state is not None:
             await self._flush_deltas(fd, state)
-            for shard_fd in list(state.shards.values()):
-                await self.child.fsync(shard_fd, datasync)
+            blocks = list(state.shards)
+            async with self._using(state, blocks):
+                for block in blocks:
+                    await self.child.fsync(state.shards[block], datasync)
         await self.child.fsync(fd, datasync, xdata)
 
     async def release(self, fd: Fd, xdata: Xdata = None) -> None:
