@@ -402,8 +402,19 @@ def restart_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> float:
 
     try:
         _wait("every brick and self-heal daemon online", all_online, timeout, 0.5)
-    except FaultError as e:
-        raise FaultError(f"{e} after restarting glusterd: {offline}") from None
+    except FaultError:
+        # glusterd 10 sometimes fails to re-attach the multiplexed self-heal
+        # daemon after a restart ("adding svc glustershd ... to existing
+        # process with pid -1" in glusterd.log): start the volumes whose
+        # daemon stayed offline again, as an administrator would.
+        if not offline or not all(o.endswith(": Self-heal Daemon") for o in offline):
+            raise FaultError(f"after restarting glusterd: {offline} offline") from None
+        for volume in sorted({o.split(":")[0] for o in offline}):
+            gluster_cli("volume", "start", volume, "force")
+        try:
+            _wait("every brick and self-heal daemon online", all_online, timeout, 0.5)
+        except FaultError as e:
+            raise FaultError(f"{e} after restarting glusterd: {offline}") from None
     return time.monotonic() - t0
 
 
