@@ -811,33 +811,28 @@ class ClientXlator(Xlator):
                 waits=waits,
             )
 
-        if cmd == EntrylkCmd.LOCK:
-            try:
-                await send(cmd, lock_type, True)
-            except FopError as exc:
-                if exc.errno == errno.ETIMEDOUT:
-                    await self._withdraw(send, EntrylkCmd.UNLOCK, lock_type)
-                raise
-        else:
-            await send(cmd, lock_type, False)
+        unlock = (EntrylkCmd.UNLOCK, lock_type)
+        await self._lock(send, cmd, lock_type, EntrylkCmd.LOCK, unlock)
 
     async def _lock(
         self,
         send: Callable[[int, int, bool], Awaitable[None]],
         cmd: int,
         lock_type: int,
+        blocking: int = LkCmd.SETLKW,
+        unlock: tuple[int, int] = (LkCmd.SETLK, LkType.UNLCK),
     ) -> None:
-        """An inode lock request: a blocking one (SETLKW) waits as long as the
-        holder keeps the lock, bounded by frame-timeout alone; one that times
-        out is withdrawn."""
-        if cmd != LkCmd.SETLKW:
+        """A lock request: a blocking one (``cmd == blocking``) waits as long
+        as the holder keeps the lock, bounded by frame-timeout alone; one that
+        times out is withdrawn with ``unlock`` (cmd, type)."""
+        if cmd != blocking:
             await send(cmd, lock_type, False)
             return
         try:
             await send(cmd, lock_type, True)
         except FopError as exc:
             if exc.errno == errno.ETIMEDOUT:
-                await self._withdraw(send, LkCmd.SETLK, LkType.UNLCK)
+                await self._withdraw(send, *unlock)
             raise
 
     async def _withdraw(
