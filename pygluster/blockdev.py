@@ -613,9 +613,8 @@ async def create_async(
             if exc.errno != errno.ENOENT:
                 raise
             flags = GfOpenFlags.CREAT | GfOpenFlags.TRUNC | GfOpenFlags.RDWR
-            fd, _ = await top.create(
-                loc, int(flags), DEFAULT_IMAGE_MODE, uuid.uuid4().bytes
-            )
+            new = loc.with_gfid(uuid.uuid4().bytes)
+            fd, _ = await top.create(new, int(flags), DEFAULT_IMAGE_MODE)
         else:
             if not exist_ok:
                 raise FopError(
@@ -675,7 +674,7 @@ async def _ensure_folder(top: Xlator, path: str, parents: bool) -> Loc:
         except FopError as exc:
             if exc.errno != errno.ENOENT or not parents:
                 raise
-            iatt = await top.mkdir(child, 0o755, uuid.uuid4().bytes, umask=0o022)
+            iatt = await top.mkdir(child.with_gfid(uuid.uuid4().bytes), 0o755, 0o022)
         if not iatt_is_dir(iatt):
             raise FopError("MKDIR", child.path, None, errno.ENOTDIR, xlator=top.name)
         loc = child.with_gfid(iatt.ia_gfid)

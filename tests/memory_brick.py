@@ -33,7 +33,7 @@ from pygluster.rpc.fops import (
     SeekWhat,
     XattropFlags,
 )
-from pygluster.xlators.base import Fd, Loc, Xlator, current_frame
+from pygluster.xlators.base import Fd, Flock, Loc, Xlator, current_frame, new_entry_gfid
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -210,13 +210,7 @@ class MemoryBrick(Xlator):
         return inode.iatt(), reply
 
     async def create(
-        self,
-        loc: Loc,
-        flags: int,
-        mode: int,
-        gfid: bytes,
-        umask: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, flags: int, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> tuple[Fd, fops.GfxIattx]:
         await self._enter("CREATE", loc.path)
         parent = self._parent(loc, "CREATE")
@@ -226,6 +220,7 @@ class MemoryBrick(Xlator):
                 raise self._error("CREATE", loc.path, errno.EEXIST)
             inode = self.inodes[existing]
         else:
+            gfid = new_entry_gfid(loc)
             inode = self.add(
                 parent.gfid, loc.name, gfid, stat.S_IFREG | (mode & 0o7777)
             )
@@ -235,12 +230,13 @@ class MemoryBrick(Xlator):
         return self._opened(loc.with_gfid(inode.gfid), flags), inode.iatt()
 
     async def mkdir(
-        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+        self, loc: Loc, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> fops.GfxIattx:
         await self._enter("MKDIR", loc.path)
         parent = self._parent(loc, "MKDIR")
         if loc.name in parent.entries:
             raise self._error("MKDIR", loc.path, errno.EEXIST)
+        gfid = new_entry_gfid(loc)
         return self.add(
             parent.gfid, loc.name, gfid, stat.S_IFDIR | (mode & 0o7777)
         ).iatt()
@@ -368,15 +364,7 @@ class MemoryBrick(Xlator):
         table[key] = owner
 
     async def inodelk(
-        self,
-        loc: Loc,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        start: int = 0,
-        length: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
     ) -> None:
         await self._enter("INODELK", loc.path)
         inode = self._resolve(loc, "INODELK")
@@ -385,20 +373,12 @@ class MemoryBrick(Xlator):
             (inode.gfid, domain),
             "INODELK",
             loc.path,
-            unlock=lock_type == LkType.UNLCK,
+            unlock=flock.type == LkType.UNLCK,
             blocking=cmd == LkCmd.SETLKW,
         )
 
     async def finodelk(
-        self,
-        fd: Fd,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        start: int = 0,
-        length: int = 0,
-        xdata: Xdata = None,
+        self, fd: Fd, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
     ) -> None:
         await self._enter("FINODELK", fd.loc.path)
         inode = self._file(fd, "FINODELK")
@@ -407,27 +387,20 @@ class MemoryBrick(Xlator):
             (inode.gfid, domain),
             "FINODELK",
             fd.loc.path,
-            unlock=lock_type == LkType.UNLCK,
+            unlock=flock.type == LkType.UNLCK,
             blocking=cmd == LkCmd.SETLKW,
         )
 
     async def entrylk(
-        self,
-        parent: Loc,
-        name: str,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        xdata: Xdata = None,
+        self, loc: Loc, domain: str, cmd: int, kind: int, xdata: Xdata = None
     ) -> None:
-        await self._enter("ENTRYLK", parent.path)
-        directory = self._resolve(parent, "ENTRYLK")
+        await self._enter("ENTRYLK", loc.path)
+        directory = self._parent(loc, "ENTRYLK")
         await self._lock(
             self.entrylks,
-            (directory.gfid, name, domain),
+            (directory.gfid, loc.name, domain),
             "ENTRYLK",
-            f"{parent.path}/{name}",
+            loc.path,
             unlock=cmd == EntrylkCmd.UNLOCK,
             blocking=cmd == EntrylkCmd.LOCK,
         )

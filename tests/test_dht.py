@@ -73,7 +73,7 @@ async def test_create_goes_to_the_hashed_child() -> None:
     dht, bricks = make_dht()
     names = [f"disk-{i}.img" for i in range(12)]
     for name in names:
-        fd, _ = await dht.create(loc(name), CREATE, 0o100644, gfid())
+        fd, _ = await dht.create(loc(name).with_gfid(gfid()), CREATE, 0o100644)
         await dht.release(fd)
     for name in names:
         holders = [i for i, b in enumerate(bricks) if b.find(f"/{name}")]
@@ -137,7 +137,7 @@ async def test_a_file_off_its_hashed_child_is_found_everywhere() -> None:
 async def test_mkdir_makes_the_directory_on_every_child_with_a_layout() -> None:
     dht, bricks = make_dht()
     dir_gfid = gfid()
-    iatt = await dht.mkdir(loc("images"), 0o40755, dir_gfid)
+    iatt = await dht.mkdir(loc("images").with_gfid(dir_gfid), 0o40755)
     assert iatt.ia_gfid == dir_gfid
     for brick in bricks:
         inode = brick.find("/images")

@@ -56,7 +56,7 @@ def test_block_size_option() -> None:
 
 async def test_create_sets_both_xattrs() -> None:
     shard, brick = make_shard()
-    fd, iatt = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, iatt = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     base = brick.find(LOC.path)
     assert base is not None
     assert struct.unpack(">Q", base.xattrs[BLOCK_SIZE_XATTR]) == (BS,)
@@ -67,7 +67,7 @@ async def test_create_sets_both_xattrs() -> None:
 
 async def test_a_write_across_block_boundaries_lands_in_each_shard() -> None:
     shard, brick = make_shard()
-    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     data = bytes(i % 251 for i in range(6000))
     iatt = await shard.writev(fd, 3000, data)
     assert iatt.ia_size == 9000
@@ -85,7 +85,7 @@ async def test_a_write_across_block_boundaries_lands_in_each_shard() -> None:
 
 async def test_reads_of_missing_shards_are_zeros() -> None:
     shard, brick = make_shard()
-    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     await shard.writev(fd, 0, b"head")
     await shard.writev(fd, 3 * BS, b"tail")
     assert shard_data(brick, 1) is None
@@ -100,7 +100,7 @@ async def test_reads_of_missing_shards_are_zeros() -> None:
 
 async def test_shrinking_truncate_unlinks_shards_past_the_end() -> None:
     shard, brick = make_shard()
-    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     await shard.writev(fd, 0, b"x" * (3 * BS))
     iatt = await shard.ftruncate(fd, BS + 100)
     assert iatt.ia_size == BS + 100
@@ -113,7 +113,7 @@ async def test_shrinking_truncate_unlinks_shards_past_the_end() -> None:
 
 async def test_growing_truncate_only_changes_the_size() -> None:
     shard, brick = make_shard()
-    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     await shard.writev(fd, 0, b"abc")
     await shard.ftruncate(fd, 5 * BS)
     assert logical_size(brick) == 5 * BS
@@ -125,7 +125,7 @@ async def test_growing_truncate_only_changes_the_size() -> None:
 
 async def test_lookup_reports_the_logical_size() -> None:
     shard, brick = make_shard()
-    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     await shard.writev(fd, 2 * BS, b"z")
     await shard.release(fd)
     iatt, _ = await brick.lookup(LOC)
@@ -150,7 +150,7 @@ async def test_a_file_without_the_block_size_xattr_passes_through() -> None:
 
 async def test_unlink_removes_the_base_and_every_shard() -> None:
     shard, brick = make_shard()
-    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     await shard.writev(fd, 0, b"q" * (2 * BS + 1))
     await shard.release(fd)
     await shard.unlink(LOC)
@@ -169,7 +169,7 @@ async def test_a_shard_fd_in_use_is_never_closed_under_its_fop(monkeypatch) -> N
     lock held for ever (a benchmark on replica 3 + shard hung so)."""
     monkeypatch.setattr("pygluster.xlators.shard.OPEN_SHARDS", 2)
     shard, brick = make_shard()
-    fd, _ = await shard.create(LOC, CREATE, 0o100644, GFID)
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
     gate = trio.Event()
     released_in_use: list[str] = []
     busy: set[bytes] = set()

@@ -19,7 +19,14 @@ from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
 from pygluster.rpc.sunrpc import Credentials
 from pygluster.volfile import Brick
 from pygluster.xlators.afr import ReplicateXlator
-from pygluster.xlators.base import XLATOR_TYPES, Loc, Xlator, current_frame, frame
+from pygluster.xlators.base import (
+    XLATOR_TYPES,
+    Flock,
+    Loc,
+    Xlator,
+    current_frame,
+    frame,
+)
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.dht import DistributeXlator
 from pygluster.xlators.shard import ShardXlator
@@ -28,6 +35,7 @@ from tests.memory_brick import MemoryBrick
 
 GFID = bytes(range(16))
 LOC = Loc("/f", fops.ROOT_GFID, "f", GFID)
+ENTRY = Loc("/x", fops.ROOT_GFID, "x")
 
 
 class Middle(Xlator):
@@ -143,9 +151,9 @@ async def test_client_puts_the_frame_owner_in_credential_and_flock() -> None:
     creds = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"conn")
     client, recorder = _client(creds)
     with frame(lk_owner=b"txn-owner"):
-        await client.inodelk(LOC, "dom", LkCmd.SETLK, LkType.WRLCK)
+        await client.inodelk(LOC, "dom", LkCmd.SETLK, Flock(LkType.WRLCK))
         await client.xattrop(LOC, 0, {"k": DictValue.ptr(bytes(12))})
-    await client.inodelk(LOC, "dom", LkCmd.SETLK, LkType.UNLCK)
+    await client.inodelk(LOC, "dom", LkCmd.SETLK, Flock(LkType.UNLCK))
     owned = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"txn-owner")
     (_, lock, lock_cred), (_, _, xattrop_cred), (_, plain, plain_cred) = recorder.calls
     assert lock_cred == xattrop_cred == owned.auth_v3()
@@ -195,14 +203,14 @@ async def test_blocking_locks_wait_past_the_request_timeout_and_are_withdrawn(
     async with trio.open_nursery() as nursery:
         client._nursery = nursery
         with frame(lk_owner=b"txn"):
-            await client.inodelk(LOC, "dom", LkCmd.SETLK, LkType.WRLCK)  # try-lock
+            await client.inodelk(
+                LOC, "dom", LkCmd.SETLK, Flock(LkType.WRLCK)
+            )  # try-lock
             with pytest.raises(FopError) as caught:
-                await client.inodelk(LOC, "dom", LkCmd.SETLKW, LkType.WRLCK, start=5)
+                await client.inodelk(LOC, "dom", LkCmd.SETLKW, Flock(LkType.WRLCK, 5))
             assert caught.value.errno == errno.ETIMEDOUT
             with pytest.raises(FopError):
-                await client.entrylk(
-                    LOC, "x", "dom", EntrylkCmd.LOCK, EntrylkType.WRLCK
-                )
+                await client.entrylk(ENTRY, "dom", EntrylkCmd.LOCK, EntrylkType.WRLCK)
     assert sorted(slow.timeouts, key=str) == sorted(
         [
             ("INODELK", None),  # non-blocking: the per-request limit

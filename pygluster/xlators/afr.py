@@ -53,7 +53,15 @@ import trio
 from pygluster.errors import FopError, TransportError, UnsupportedVolume
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
-from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_dir, xlator_type
+from pygluster.xlators.base import (
+    Fd,
+    Flock,
+    Loc,
+    Xlator,
+    iatt_is_dir,
+    new_entry_gfid,
+    xlator_type,
+)
 from pygluster.xlators.cluster import (
     ChildFailure,
     LockAll,
@@ -358,18 +366,15 @@ class ReplicateXlator(Xlator):
     ) -> dict[int, T]:
         """An entry transaction on ``loc``'s parent for its name (§3.3)."""
         parent = loc.parent_loc()
-        name = loc.name
         assert parent.gfid is not None
         domain = self.name
 
         async def lock(child: Xlator, blocking: bool) -> None:
             cmd = EntrylkCmd.LOCK if blocking else EntrylkCmd.LOCK_NB
-            await child.entrylk(parent, name, domain, cmd, EntrylkType.WRLCK)
+            await child.entrylk(loc, domain, cmd, EntrylkType.WRLCK)
 
         async def unlock(child: Xlator) -> None:
-            await child.entrylk(
-                parent, name, domain, EntrylkCmd.UNLOCK, EntrylkType.WRLCK
-            )
+            await child.entrylk(loc, domain, EntrylkCmd.UNLOCK, EntrylkType.WRLCK)
 
         return await self._changelog_txn(
             parent, ENTRY, fop, loc.path, lock, unlock, call
@@ -425,19 +430,12 @@ class ReplicateXlator(Xlator):
             await locks.release()
 
     async def create(
-        self,
-        loc: Loc,
-        flags: int,
-        mode: int,
-        gfid: bytes,
-        umask: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, flags: int, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> tuple[Fd, GfxIattx]:
         # The same gfid-req on every child: one inode everywhere (§3.3).
+        gfid = new_entry_gfid(loc)
         done = await self._entry_txn(
-            loc,
-            "CREATE",
-            lambda child: child.create(loc, flags, mode, gfid, umask, xdata),
+            loc, "CREATE", lambda c: c.create(loc, flags, mode, umask, xdata)
         )
         fd = Fd(loc.with_gfid(gfid), flags)
         state = _FdState(set(done))
@@ -455,10 +453,11 @@ class ReplicateXlator(Xlator):
         return data[0] if data else min(done)
 
     async def mkdir(
-        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+        self, loc: Loc, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> GfxIattx:
+        gfid = new_entry_gfid(loc)
         done = await self._entry_txn(
-            loc, "MKDIR", lambda c: c.mkdir(loc, mode, gfid, umask, xdata)
+            loc, "MKDIR", lambda c: c.mkdir(loc, mode, umask, xdata)
         )
         self._inodes[gfid] = _Inode(
             [i in done for i in range(len(self.children))], True
@@ -482,24 +481,13 @@ class ReplicateXlator(Xlator):
         return min(stats, key=lambda s: s.bavail * s.frsize)
 
     async def inodelk(
-        self,
-        loc: Loc,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        start: int = 0,
-        length: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
     ) -> None:
         """Lock on every up child; needs quorum (DHT's layout-heal lock)."""
         up = self._up()
         self._require_quorum(up, "INODELK", loc.path)
         results = await self._each(
-            up,
-            lambda c: c.inodelk(
-                loc, domain, cmd, lock_type, start=start, length=length, xdata=xdata
-            ),
+            up, lambda c: c.inodelk(loc, domain, cmd, flock, xdata)
         )
         failed = failures(results)
         if failed and not self._has_quorum(list(successes(results))):
@@ -544,10 +532,10 @@ class ReplicateXlator(Xlator):
 
         async def lock(child: Xlator, blocking: bool) -> None:
             cmd = LkCmd.SETLKW if blocking else LkCmd.SETLK
-            await child.inodelk(loc, domain, cmd, LkType.WRLCK, start=start)
+            await child.inodelk(loc, domain, cmd, Flock(LkType.WRLCK, start))
 
         async def unlock(child: Xlator) -> None:
-            await child.inodelk(loc, domain, LkCmd.SETLK, LkType.UNLCK, start=start)
+            await child.inodelk(loc, domain, LkCmd.SETLK, Flock(LkType.UNLCK, start))
 
         return await self._changelog_txn(
             loc, METADATA, fop, loc.path, lock, unlock, call
@@ -719,10 +707,10 @@ class _Transaction:
 
         async def lock(child: Xlator, blocking: bool) -> None:
             cmd = LkCmd.SETLKW if blocking else LkCmd.SETLK
-            await child.finodelk(fd, domain, cmd, LkType.WRLCK)
+            await child.finodelk(fd, domain, cmd, Flock(LkType.WRLCK))
 
         async def unlock(child: Xlator) -> None:
-            await child.finodelk(fd, domain, LkCmd.SETLK, LkType.UNLCK)
+            await child.finodelk(fd, domain, LkCmd.SETLK, Flock(LkType.UNLCK))
 
         # Whole-file lock: eager-lock/full-lock/arbiter are on by default (§3.3).
         self.locks = LockAll(afr.children, lock, unlock, label=afr.name)

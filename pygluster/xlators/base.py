@@ -49,6 +49,7 @@ __all__ = [
     "XLATOR_TYPES",
     "BuildContext",
     "Fd",
+    "Flock",
     "Frame",
     "Loc",
     "Xlator",
@@ -56,6 +57,7 @@ __all__ = [
     "frame",
     "iatt_is_dir",
     "iatt_is_reg",
+    "new_entry_gfid",
     "xlator_type",
 ]
 
@@ -85,6 +87,34 @@ class Loc:
         """The parent directory, as a nameless location by its gfid."""
         assert self.parent is not None
         return Loc(self.path.rsplit("/", 1)[0] or "/", None, "", self.parent)
+
+
+def new_entry_gfid(loc: Loc) -> bytes:
+    """The gfid a CREATE or MKDIR of ``loc`` gives the new entry.
+
+    The client chooses it so that every replica and every retry agree on it
+    (gluster's gfid-req, §8.1); posix refuses an entry without one.
+    """
+    if loc.gfid is None:
+        raise ValueError(f"{loc.path}: a new entry needs its gfid chosen (loc.gfid)")
+    return loc.gfid
+
+
+@dataclass(frozen=True, slots=True)
+class Flock:
+    """The type and byte range of an inode lock (gluster ``struct gf_flock``
+    as inodelk takes it). The owner is the current frame's lk_owner and the
+    range always starts from the file's beginning (whence SEEK_SET).
+
+    Attributes:
+        type: ``LkType`` (RDLCK, WRLCK or UNLCK).
+        start: first byte locked.
+        length: bytes locked; 0 means to the end of the file, however long.
+    """
+
+    type: int
+    start: int = 0
+    length: int = 0
 
 
 @dataclass(eq=False, slots=True, weakref_slot=True)
@@ -285,27 +315,21 @@ class Xlator:
         return await self._next_for_loc(loc, "LOOKUP").lookup(loc, xdata)
 
     async def create(
-        self,
-        loc: Loc,
-        flags: int,
-        mode: int,
-        gfid: bytes,
-        umask: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, flags: int, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> tuple[Fd, GfxIattx]:
-        """Create and open a regular file with the client-chosen ``gfid``.
-
-        ``xdata`` rides along to the brick (shard sets its xattrs this way).
+        """Create and open a regular file; ``loc.gfid`` is the gfid it gets
+        (:func:`new_entry_gfid`). ``xdata`` rides along to the brick (shard
+        sets its xattrs this way).
         """
         child = self._next_for_loc(loc, "CREATE")
-        return await child.create(loc, flags, mode, gfid, umask, xdata)
+        return await child.create(loc, flags, mode, umask, xdata)
 
     async def mkdir(
-        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+        self, loc: Loc, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> GfxIattx:
-        """Create a directory with the client-chosen ``gfid``."""
+        """Create a directory; ``loc.gfid`` is the gfid it gets (as create)."""
         child = self._next_for_loc(loc, "MKDIR")
-        return await child.mkdir(loc, mode, gfid, umask, xdata)
+        return await child.mkdir(loc, mode, umask, xdata)
 
     async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
         """Remove a file entry."""
@@ -361,52 +385,24 @@ class Xlator:
     # --- locks (owned by the current frame's lk_owner, see frame()) -------
 
     async def inodelk(
-        self,
-        loc: Loc,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        start: int = 0,
-        length: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
     ) -> None:
-        """An inode lock on ``loc`` in ``domain`` (default: the whole file)."""
+        """An inode lock (``cmd``: LkCmd) on ``loc`` in lock ``domain``."""
         child = self._next_for_loc(loc, "INODELK")
-        await child.inodelk(
-            loc, domain, cmd, lock_type, start=start, length=length, xdata=xdata
-        )
+        await child.inodelk(loc, domain, cmd, flock, xdata)
 
     async def finodelk(
-        self,
-        fd: Fd,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        start: int = 0,
-        length: int = 0,
-        xdata: Xdata = None,
+        self, fd: Fd, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
     ) -> None:
         """:meth:`inodelk` through an open fd."""
-        child = self._next_for_fd(fd, "FINODELK")
-        await child.finodelk(
-            fd, domain, cmd, lock_type, start=start, length=length, xdata=xdata
-        )
+        await self._next_for_fd(fd, "FINODELK").finodelk(fd, domain, cmd, flock, xdata)
 
     async def entrylk(
-        self,
-        parent: Loc,
-        name: str,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        xdata: Xdata = None,
+        self, loc: Loc, domain: str, cmd: int, kind: int, xdata: Xdata = None
     ) -> None:
-        """An entry lock on ``name`` in directory ``parent``, in ``domain``."""
-        child = self._next_for_loc(parent, "ENTRYLK")
-        await child.entrylk(parent, name, domain, cmd, lock_type, xdata=xdata)
+        """An entry lock (``cmd``: EntrylkCmd, ``kind``: EntrylkType) on the
+        name ``loc`` has in its parent directory, in ``domain``."""
+        await self._next_for_loc(loc, "ENTRYLK").entrylk(loc, domain, cmd, kind, xdata)
 
     # --- open files -------------------------------------------------------
 

@@ -23,7 +23,7 @@ import time
 import uuid
 import weakref
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
@@ -45,10 +45,12 @@ from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
 from pygluster.xlators.base import (
     Fd,
+    Flock,
     Loc,
     Xlator,
     current_frame,
     frame,
+    new_entry_gfid,
     xlator_type,
 )
 
@@ -69,6 +71,9 @@ __all__ = [
     "ClientXlator",
     "setvolume_dict",
 ]
+
+# A lock request as a lock fop describes it: a Flock (inodelk) or a kind (entrylk).
+_L = TypeVar("_L")
 
 log = logging.getLogger("pygluster.client")
 
@@ -512,13 +517,13 @@ class ClientXlator(Xlator):
             pid=c.pid, uid=c.uid, gid=c.gid, groups=c.groups, lk_owner=owner
         )
 
-    def _flock(self, lock_type: int, start: int, length: int) -> Any:
+    def _flock(self, flock: Flock) -> Any:
         owner = current_frame().lk_owner
         return fops.GfProtoFlock(
-            type=lock_type,
+            type=flock.type,
             whence=0,
-            start=start,
-            len=length,
+            start=flock.start,
+            len=flock.length,
             pid=self.credentials.pid,
             lk_owner=owner if owner is not None else self.credentials.lk_owner,
         )
@@ -586,13 +591,7 @@ class ClientXlator(Xlator):
         return fd
 
     async def create(
-        self,
-        loc: Loc,
-        flags: int,
-        mode: int,
-        gfid: bytes,
-        umask: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, flags: int, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> tuple[Fd, GfxIattx]:
         assert loc.parent is not None
         reply = await self._fop(
@@ -603,7 +602,7 @@ class ClientXlator(Xlator):
                 mode=mode,
                 umask=umask,
                 bname=loc.name,
-                xdata=_with_gfid_req(xdata, gfid),
+                xdata=_with_gfid_req(xdata, loc),
             ),
             loc.path,
         )
@@ -611,7 +610,7 @@ class ClientXlator(Xlator):
         return fd, reply.stat
 
     async def mkdir(
-        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+        self, loc: Loc, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> GfxIattx:
         assert loc.parent is not None
         reply = await self._fop(
@@ -621,7 +620,7 @@ class ClientXlator(Xlator):
                 mode=mode,
                 umask=umask,
                 bname=loc.name,
-                xdata=_with_gfid_req(xdata, gfid),
+                xdata=_with_gfid_req(xdata, loc),
             ),
             loc.path,
         )
@@ -719,28 +718,20 @@ class ClientXlator(Xlator):
     # overwritten by the brick.
 
     async def inodelk(
-        self,
-        loc: Loc,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        start: int = 0,
-        length: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
     ) -> None:
-        """INODELK on ``loc``'s inode in lock ``domain`` (default: whole file)."""
+        """INODELK on ``loc``'s inode in lock ``domain``."""
         assert loc.gfid is not None
         gfid = loc.gfid
 
-        async def send(cmd: int, lock_type: int, waits: bool) -> None:
+        async def send(cmd: int, flock: Flock, waits: bool) -> None:
             await self._fop(
                 fops.INODELK,
                 fops.GfxInodelkReq(
                     gfid=gfid,
                     cmd=cmd,
-                    type=lock_type,
-                    flock=self._flock(lock_type, start, length),
+                    type=flock.type,
+                    flock=self._flock(flock),
                     volume=domain,
                     xdata=xdata,
                 ),
@@ -748,22 +739,14 @@ class ClientXlator(Xlator):
                 waits=waits,
             )
 
-        await self._lock(send, cmd, lock_type)
+        await self._lock(send, cmd, flock, unlock=(LkCmd.SETLK, _unlock(flock)))
 
     async def finodelk(
-        self,
-        fd: Fd,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        start: int = 0,
-        length: int = 0,
-        xdata: Xdata = None,
+        self, fd: Fd, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
     ) -> None:
         """FINODELK: :meth:`inodelk` through an open fd."""
 
-        async def send(cmd: int, lock_type: int, waits: bool) -> None:
+        async def send(cmd: int, flock: Flock, waits: bool) -> None:
             await self._fd_fop(
                 fops.FINODELK,
                 fops.GfxFinodelkReq,
@@ -772,74 +755,63 @@ class ClientXlator(Xlator):
                 target=_lock_target(fd.loc.path, domain),
                 waits=waits,
                 cmd=cmd,
-                type=lock_type,
-                flock=self._flock(lock_type, start, length),
+                type=flock.type,
+                flock=self._flock(flock),
                 volume=domain,
             )
 
-        await self._lock(send, cmd, lock_type)
+        await self._lock(send, cmd, flock, unlock=(LkCmd.SETLK, _unlock(flock)))
 
     async def entrylk(
-        self,
-        parent: Loc,
-        name: str,
-        domain: str,
-        cmd: int,
-        lock_type: int,
-        *,
-        xdata: Xdata = None,
+        self, loc: Loc, domain: str, cmd: int, kind: int, xdata: Xdata = None
     ) -> None:
-        """ENTRYLK on entry ``name`` of directory ``parent`` in ``domain``."""
-        assert parent.gfid is not None
-        gfid = parent.gfid
+        """ENTRYLK on the name ``loc`` has in its parent, in ``domain``."""
+        assert loc.parent is not None
+        parent = loc.parent
 
-        async def send(cmd: int, lock_type: int, waits: bool) -> None:
+        async def send(cmd: int, kind: int, waits: bool) -> None:
             await self._fop(
                 fops.ENTRYLK,
                 fops.GfxEntrylkReq(
-                    gfid=gfid,
+                    gfid=parent,
                     cmd=cmd,
-                    type=lock_type,
+                    type=kind,
                     # namelen is a flag-like length: 0 would lock the whole
                     # directory (gotcha 19).
-                    namelen=len(name.encode("utf-8", "surrogateescape")),
-                    name=name,
+                    namelen=len(loc.name.encode("utf-8", "surrogateescape")),
+                    name=loc.name,
                     volume=domain,
                     xdata=xdata,
                 ),
-                f"{parent.path}/{name} (entry lock domain {domain})",
+                f"{loc.path} (entry lock domain {domain})",
                 waits=waits,
             )
 
-        unlock = (EntrylkCmd.UNLOCK, lock_type)
-        await self._lock(send, cmd, lock_type, EntrylkCmd.LOCK, unlock)
+        await self._lock(send, cmd, kind, EntrylkCmd.LOCK, (EntrylkCmd.UNLOCK, kind))
 
     async def _lock(
         self,
-        send: Callable[[int, int, bool], Awaitable[None]],
+        send: Callable[[int, _L, bool], Awaitable[None]],
         cmd: int,
-        lock_type: int,
+        lock: _L,
         blocking: int = LkCmd.SETLKW,
-        unlock: tuple[int, int] = (LkCmd.SETLK, LkType.UNLCK),
+        unlock: tuple[int, _L] | None = None,
     ) -> None:
         """A lock request: a blocking one (``cmd == blocking``) waits as long
         as the holder keeps the lock, bounded by frame-timeout alone; one that
-        times out is withdrawn with ``unlock`` (cmd, type)."""
+        times out is withdrawn with ``unlock`` (cmd, lock)."""
         if cmd != blocking:
-            await send(cmd, lock_type, False)
+            await send(cmd, lock, False)
             return
         try:
-            await send(cmd, lock_type, True)
+            await send(cmd, lock, True)
         except FopError as exc:
-            if exc.errno == errno.ETIMEDOUT:
+            if exc.errno == errno.ETIMEDOUT and unlock is not None:
                 await self._withdraw(send, *unlock)
             raise
 
     async def _withdraw(
-        self,
-        send: Callable[[int, int, bool], Awaitable[None]],
-        cmd: int,
-        lock_type: int,
+        self, send: Callable[[int, _L, bool], Awaitable[None]], cmd: int, lock: _L
     ) -> None:
         """Take back a blocking lock request that timed out.
 
@@ -863,7 +835,7 @@ class ClientXlator(Xlator):
                         return
                     with trio.move_on_after(_WITHDRAW_SECONDS):
                         try:
-                            await send(cmd, lock_type, False)
+                            await send(cmd, lock, False)
                         except FopError as exc:
                             if exc.errno != errno.EINVAL:
                                 return  # the connection went: nothing is held
@@ -1015,9 +987,13 @@ def _poststat(reply: Any) -> GfxIattx:
     return poststat
 
 
-def _with_gfid_req(xdata: Xdata, gfid: bytes) -> dict[str, DictValue]:
+def _with_gfid_req(xdata: Xdata, loc: Loc) -> dict[str, DictValue]:
     """``xdata`` plus the client-chosen gfid of a new entry (§8.1)."""
-    return {**(xdata or {}), "gfid-req": DictValue.gfuuid(gfid)}
+    return {**(xdata or {}), "gfid-req": DictValue.gfuuid(new_entry_gfid(loc))}
+
+
+def _unlock(flock: Flock) -> Flock:
+    return Flock(LkType.UNLCK, flock.start, flock.length)
 
 
 def _lock_target(path: str, domain: str) -> str:

@@ -36,7 +36,15 @@ from pygluster._concurrency import run_all
 from pygluster.errors import FopError, LayoutHoleError, XdrError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue
-from pygluster.xlators.base import Fd, Loc, Xlator, frame, iatt_is_dir, xlator_type
+from pygluster.xlators.base import (
+    Fd,
+    Flock,
+    Loc,
+    Xlator,
+    frame,
+    iatt_is_dir,
+    xlator_type,
+)
 from pygluster.xlators.cluster import ChildFailure, fan_out
 from pygluster.xlators.dht_layout import (
     DEFAULT_RSYNC_HASH_REGEX,
@@ -296,32 +304,25 @@ class DistributeXlator(Xlator):
         return await self._lookup_everywhere(loc, ask, None)
 
     async def create(
-        self,
-        loc: Loc,
-        flags: int,
-        mode: int,
-        gfid: bytes,
-        umask: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, flags: int, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> tuple[Fd, GfxIattx]:
         index = await self._hashed_for_create(loc, "CREATE")
-        fd, iatt = await self.children[index].create(
-            loc, flags, mode, gfid, umask, xdata
-        )
+        child = self.children[index]
+        fd, iatt = await child.create(loc, flags, mode, umask, xdata)
         fd.ctx[self] = index
         self._cached[iatt.ia_gfid] = index
         return fd, iatt
 
     async def mkdir(
-        self, loc: Loc, mode: int, gfid: bytes, umask: int = 0, xdata: Xdata = None
+        self, loc: Loc, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> GfxIattx:
         hashed = await self._hashed_for_create(loc, "MKDIR")
         # The hashed child first, then the rest with the same gfid (dht_mkdir).
-        iatt = await self.children[hashed].mkdir(loc, mode, gfid, umask, xdata)
+        iatt = await self.children[hashed].mkdir(loc, mode, umask, xdata)
         others = [i for i in range(len(self.children)) if i != hashed]
 
         async def one(index: int) -> None:
-            await self.children[index].mkdir(loc, mode, gfid, umask, xdata)
+            await self.children[index].mkdir(loc, mode, umask, xdata)
 
         await run_all(functools.partial(one, index) for index in others)
         self._dirs.add(iatt.ia_gfid)
@@ -462,7 +463,7 @@ class _HealLock:
         with frame(lk_owner=self._owner):
             for child in self._children:
                 await child.inodelk(
-                    self._loc, HEAL_DOMAIN, fops.LkCmd.SETLKW, fops.LkType.WRLCK
+                    self._loc, HEAL_DOMAIN, fops.LkCmd.SETLKW, Flock(fops.LkType.WRLCK)
                 )
                 self._held.append(child)
 
@@ -471,7 +472,10 @@ class _HealLock:
             for child in reversed(self._held):
                 try:
                     await child.inodelk(
-                        self._loc, HEAL_DOMAIN, fops.LkCmd.SETLK, fops.LkType.UNLCK
+                        self._loc,
+                        HEAL_DOMAIN,
+                        fops.LkCmd.SETLK,
+                        Flock(fops.LkType.UNLCK),
                     )
                 except FopError as exc:
                     log.warning("unlocking %s: %s", self._loc.path, exc)

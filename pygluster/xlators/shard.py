@@ -217,8 +217,7 @@ class ShardXlator(Xlator):
             if exc.errno != errno.ENOENT:
                 raise
             try:
-                assert loc.gfid is not None
-                await self.child.mkdir(loc, mode, loc.gfid)
+                await self.child.mkdir(loc, mode)
             except FopError as mkdir_error:
                 if mkdir_error.errno != errno.EEXIST:
                     raise
@@ -305,7 +304,7 @@ class ShardXlator(Xlator):
         try:
             # Same permissions as the base file (shard.c uses its mode).
             shard_fd, iatt = await self.child.create(
-                loc, flags, 0o100000 | state.inode.mode, uuid.uuid4().bytes
+                loc.with_gfid(uuid.uuid4().bytes), flags, 0o100000 | state.inode.mode
             )
         except FopError as exc:
             if exc.errno != errno.EEXIST:
@@ -367,21 +366,15 @@ class ShardXlator(Xlator):
         return self._learn(iatt, reply), reply
 
     async def create(
-        self,
-        loc: Loc,
-        flags: int,
-        mode: int,
-        gfid: bytes,
-        umask: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, flags: int, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> tuple[Fd, GfxIattx]:
         # Both xattrs in the CREATE itself, atomically (shard_create).
         extra = dict(xdata or {})
         extra[BLOCK_SIZE_XATTR] = DictValue.ptr(_U64.pack(self.block_size))
         extra[FILE_SIZE_XATTR] = DictValue.ptr(bytes(_FILE_SIZE.size))
-        fd, iatt = await self.child.create(loc, flags, mode, gfid, umask, extra)
+        fd, iatt = await self.child.create(loc, flags, mode, umask, extra)
         inode = _Inode(self.block_size, 0, 0, iatt.ia_blocks, iatt.mode & 0o7777)
-        self._inodes[gfid] = inode
+        self._inodes[iatt.ia_gfid] = inode
         fd.ctx[self] = _ShardFd(inode)
         return fd, dataclasses.replace(iatt, ia_size=0, ia_blocks=0)
 
@@ -409,12 +402,10 @@ class ShardXlator(Xlator):
             }
             try:
                 marker_fd, _ = await self.child.create(
-                    marker,
+                    marker.with_gfid(uuid.uuid4().bytes),
                     int(GfOpenFlags.CREAT | GfOpenFlags.EXCL | GfOpenFlags.RDWR),
                     0o100644,
-                    uuid.uuid4().bytes,
-                    0,
-                    values,
+                    xdata=values,
                 )
                 await self.child.release(marker_fd)
             except FopError as exc:

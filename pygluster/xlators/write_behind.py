@@ -835,15 +835,9 @@ class WriteBehindXlator(Xlator):
         return iatt, reply
 
     async def create(
-        self,
-        loc: Loc,
-        flags: int,
-        mode: int,
-        gfid: bytes,
-        umask: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, flags: int, mode: int, umask: int = 0, xdata: Xdata = None
     ) -> tuple[Fd, GfxIattx]:
-        fd, iatt = await self.child.create(loc, flags, mode, gfid, umask, xdata)
+        fd, iatt = await self.child.create(loc, flags, mode, umask, xdata)
         return self._attach(fd, iatt), iatt
 
     async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
