@@ -38,7 +38,8 @@ from pygluster.xlators.base import Fd, Flock, Loc, Xlator, current_frame, new_en
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from pygluster.rpc.fops import Xdata
+    from pygluster.rpc.fops import GfDict, Xdata
+    from pygluster.xlators.base import ReadInto
 
 __all__ = ["MemoryBrick", "MemoryInode", "make_iatt"]
 
@@ -287,11 +288,7 @@ class MemoryBrick(Xlator):
         return {name: DictValue.ptr(inode.xattrs[name])}
 
     async def setxattr(
-        self,
-        loc: Loc,
-        values: dict[str, DictValue],
-        flags: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, values: GfDict, flags: int = 0, xdata: Xdata = None
     ) -> None:
         await self._enter("SETXATTR", loc.path)
         inode = self._resolve(loc, "SETXATTR")
@@ -300,9 +297,7 @@ class MemoryBrick(Xlator):
             inode.xattrs[key] = value.value
 
     @staticmethod
-    def _combine(
-        inode: MemoryInode, flags: int, values: dict[str, DictValue]
-    ) -> dict[str, DictValue]:
+    def _combine(inode: MemoryInode, flags: int, values: GfDict) -> GfDict:
         # posix_xattrop: add arrays of big-endian integers to the stored value.
         item = _ARRAY[XattropFlags(flags)]
         result = {}
@@ -320,22 +315,14 @@ class MemoryBrick(Xlator):
         return result
 
     async def xattrop(
-        self,
-        loc: Loc,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, loc: Loc, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         await self._enter("XATTROP", loc.path)
         return self._combine(self._resolve(loc, "XATTROP"), flags, values)
 
     async def fxattrop(
-        self,
-        fd: Fd,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, fd: Fd, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         await self._enter("FXATTROP", fd.loc.path)
         return self._combine(self._file(fd, "FXATTROP"), flags, values)
 
@@ -415,12 +402,7 @@ class MemoryBrick(Xlator):
         return self._opened(loc.with_gfid(inode.gfid), flags)
 
     async def readv(
-        self,
-        fd: Fd,
-        offset: int,
-        size: int,
-        into: memoryview | None = None,
-        xdata: Xdata = None,
+        self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, fops.GfxIattx]:
         await self._enter("READ", fd.loc.path)
         inode = self._file(fd, "READ")

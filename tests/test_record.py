@@ -133,11 +133,7 @@ class TestReceiveBuffer:
         frag=st.lists(st.integers(1, 200_000), max_size=3),
     )
     def test_receive_into_yields_same_records_and_never_overwrites_them(
-        self,
-        sizes: list[int],
-        split: list[int],
-        keep: list[bool],
-        frag: list[int],
+        self, sizes: list[int], split: list[int], keep: list[bool], frag: list[int]
     ) -> None:
         records = [bytes([i % 251 + 1]) * size for i, size in enumerate(sizes)]
         wire = b"".join(fragments(r, frag) for r in records)
@@ -160,9 +156,7 @@ class TestReceiveBuffer:
         assert got == records
         reader.check_eof()
 
-    def test_large_record_is_a_view_and_its_buffer_is_reused_once_dropped(
-        self,
-    ) -> None:
+    def test_large_record_is_a_view_and_its_buffer_is_reused_once_dropped(self) -> None:
         reader = RecordReader()
         record = bytes(range(256)) * 1024  # 256 KiB: handed out as a view
         wire = (record_mark(len(record)) + record) * 3

@@ -102,11 +102,7 @@ def _load_tqdm() -> Any:
 
 @contextmanager
 def open_progress(
-    total: int | None,
-    *,
-    enabled: bool,
-    label: str,
-    stream: TextIO | None = None,
+    total: int | None, *, enabled: bool, label: str, stream: TextIO | None = None
 ) -> Iterator[Progress]:
     """A progress display for ``total`` bytes (None when unknown).
 

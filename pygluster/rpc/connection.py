@@ -182,10 +182,7 @@ class RpcConnection:
     """
 
     def __init__(
-        self,
-        *,
-        first_xid: int = 1,
-        max_record_size: int = DEFAULT_MAX_RECORD_SIZE,
+        self, *, first_xid: int = 1, max_record_size: int = DEFAULT_MAX_RECORD_SIZE
     ) -> None:
         self._next_xid = first_xid % _XID_MODULUS
         self._pending: dict[int, Procedure[Any, Any]] = {}

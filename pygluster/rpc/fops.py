@@ -95,6 +95,7 @@ __all__ = [
     "EntrylkCmd",
     "EntrylkType",
     "FopProc",
+    "GfDict",
     "GfOpenFlags",
     "GfProtoFlock",
     "GfStatfs",
@@ -540,9 +541,12 @@ class DictValue:
         return cls(DataType.MDATA, value)
 
 
+#: A decoded ``gfx_dict`` (gluster's ``dict_t``): xattr values, xattrop deltas.
+GfDict: TypeAlias = dict[str, DictValue]
+
 #: A fop's ``gfx_dict``: None is the NULL dict (count -1), ``{}`` the empty one.
 #: The two differ on the wire and to the brick (RELEASE sends ``{}``).
-Xdata: TypeAlias = dict[str, DictValue] | None
+Xdata: TypeAlias = GfDict | None
 
 # glusterfs4-xdr.x union gfx_value: one arm per type; PTR and STR_OLD share
 # the `other` arm. UNKNOWN (0) has no arm, so the brick cannot decode it.

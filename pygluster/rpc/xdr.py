@@ -654,9 +654,7 @@ class _StructCodec(Codec[S]):
         """The fields, with fixed-width runs fused when ``fused``."""
         return self._steps if self._steps is not None else self._resolve()[1]
 
-    def _resolve(
-        self,
-    ) -> tuple[tuple[tuple[str, Codec[Any]], ...], tuple[_Step, ...]]:
+    def _resolve(self) -> tuple[tuple[tuple[str, Codec[Any]], ...], tuple[_Step, ...]]:
         # Idempotent, so two threads racing here only do the work twice.
         fields = _plain_struct_fields(self.cls)
         steps = _plan(fields) if self._fused else fields

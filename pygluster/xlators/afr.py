@@ -75,9 +75,9 @@ from pygluster.xlators.cluster import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
-    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.fops import GfDict, GfStatfs, GfxIattx, Xdata
     from pygluster.volfile import Xlator as VolfileXlator
-    from pygluster.xlators.base import BuildContext
+    from pygluster.xlators.base import BuildContext, ReadInto
 
 __all__ = ["ReplicateXlator", "super_fast_hash"]
 
@@ -253,14 +253,12 @@ class ReplicateXlator(Xlator):
 
     # --- changelog ----------------------------------------------------------------
 
-    def _lookup_keys(self) -> dict[str, DictValue]:
+    def _lookup_keys(self) -> GfDict:
         keys = {AFR_PREFIX + name: DictValue.uint(12) for name in self.pending}
         keys[AFR_DIRTY] = DictValue.uint(12)
         return keys
 
-    def _changelog(
-        self, slot: int, blamed: Sequence[int], dirty: int
-    ) -> dict[str, DictValue]:
+    def _changelog(self, slot: int, blamed: Sequence[int], dirty: int) -> GfDict:
         """An ADD_ARRAY dict: +1 blame in ``slot`` for ``blamed``, ``dirty``."""
         values = {}
         for index, name in enumerate(self.pending):
@@ -400,7 +398,7 @@ class ReplicateXlator(Xlator):
         locks = LockAll(self.children, lock, unlock, label=self.name)
         locked = await locks.acquire(up)
 
-        async def changelog(on: Sequence[int], values: dict[str, DictValue]) -> None:
+        async def changelog(on: Sequence[int], values: GfDict) -> None:
             await locks.fan_out(
                 on, lambda c: c.xattrop(loc, fops.XattropFlags.ADD_ARRAY, values)
             )
@@ -494,11 +492,7 @@ class ReplicateXlator(Xlator):
             raise next(iter(failed.values())).error
 
     async def setxattr(
-        self,
-        loc: Loc,
-        values: dict[str, DictValue],
-        flags: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, values: GfDict, flags: int = 0, xdata: Xdata = None
     ) -> None:
         """SETXATTR as a metadata transaction (DHT layouts on replicated dirs)."""
         await self._metadata_txn(
@@ -506,12 +500,8 @@ class ReplicateXlator(Xlator):
         )
 
     async def xattrop(
-        self,
-        loc: Loc,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, loc: Loc, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         """XATTROP as a metadata transaction (shard's file-size updates).
 
         Returns the resulting values from a data copy.
@@ -576,12 +566,7 @@ class ReplicateXlator(Xlator):
         return fd
 
     async def readv(
-        self,
-        fd: Fd,
-        offset: int,
-        size: int,
-        into: memoryview | None = None,
-        xdata: Xdata = None,
+        self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:
         return await self._read(fd, "READ", lambda c: c.readv(fd, offset, size, into))
 

@@ -30,7 +30,7 @@ import contextvars
 import errno
 import stat as stat_module
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 from pygluster.errors import FopError
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     import trio
 
-    from pygluster.rpc.fops import DictValue, GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.fops import GfDict, GfStatfs, GfxIattx, Xdata
     from pygluster.rpc.sunrpc import Credentials
     from pygluster.volfile import Brick
     from pygluster.volfile import Xlator as VolfileXlator
@@ -52,6 +52,7 @@ __all__ = [
     "Flock",
     "Frame",
     "Loc",
+    "ReadInto",
     "Xlator",
     "current_frame",
     "frame",
@@ -60,6 +61,11 @@ __all__ = [
     "new_entry_gfid",
     "xlator_type",
 ]
+
+
+#: Where readv may put the data it reads (the caller's buffer), or None for
+#: a fresh one.
+ReadInto: TypeAlias = "memoryview | None"
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,34 +356,22 @@ class Xlator:
         return await self._next_for_loc(loc, "GETXATTR").getxattr(loc, name, xdata)
 
     async def setxattr(
-        self,
-        loc: Loc,
-        values: dict[str, DictValue],
-        flags: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, values: GfDict, flags: int = 0, xdata: Xdata = None
     ) -> None:
         """Set xattrs on ``loc`` (PTR values for exact bytes)."""
         child = self._next_for_loc(loc, "SETXATTR")
         await child.setxattr(loc, values, flags, xdata)
 
     async def xattrop(
-        self,
-        loc: Loc,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, loc: Loc, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         """Atomically combine ``values`` into xattrs of ``loc``; the results."""
         child = self._next_for_loc(loc, "XATTROP")
         return await child.xattrop(loc, flags, values, xdata)
 
     async def fxattrop(
-        self,
-        fd: Fd,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, fd: Fd, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         """:meth:`xattrop` through an open fd."""
         child = self._next_for_fd(fd, "FXATTROP")
         return await child.fxattrop(fd, flags, values, xdata)
@@ -411,12 +405,7 @@ class Xlator:
         return await self._next_for_loc(loc, "OPEN").open(loc, flags, xdata)
 
     async def readv(
-        self,
-        fd: Fd,
-        offset: int,
-        size: int,
-        into: memoryview | None = None,
-        xdata: Xdata = None,
+        self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:
         """Read up to ``size`` bytes at ``offset``; short at end of file.
 

@@ -58,11 +58,11 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from pygluster.rpc.client import RpcClient
-    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.fops import GfDict, GfStatfs, GfxIattx, Xdata
     from pygluster.rpc.programs import Procedure
     from pygluster.volfile import Brick
     from pygluster.volfile import Xlator as VolfileXlator
-    from pygluster.xlators.base import BuildContext
+    from pygluster.xlators.base import BuildContext, ReadInto
 
 __all__ = [
     "DEFAULT_FRAME_TIMEOUT",
@@ -444,7 +444,7 @@ class ClientXlator(Xlator):
         *,
         payload: bytes | memoryview = b"",
         release: bool = False,
-        into: memoryview | None = None,
+        into: ReadInto = None,
         waits: bool = False,
     ) -> Any:
         """Send one fop and return its results (and payload, for READ).
@@ -544,7 +544,7 @@ class ClientXlator(Xlator):
         *,
         target: str | None = None,
         payload: bytes | memoryview = b"",
-        into: memoryview | None = None,
+        into: ReadInto = None,
         waits: bool = False,
         **fields: Any,
     ) -> Any:
@@ -668,11 +668,7 @@ class ClientXlator(Xlator):
         return values
 
     async def setxattr(
-        self,
-        loc: Loc,
-        values: dict[str, DictValue],
-        flags: int = 0,
-        xdata: Xdata = None,
+        self, loc: Loc, values: GfDict, flags: int = 0, xdata: Xdata = None
     ) -> None:
         """SETXATTR ``values`` on ``loc`` (use PTR values for exact bytes, §4.2)."""
         assert loc.gfid is not None
@@ -683,12 +679,8 @@ class ClientXlator(Xlator):
         )
 
     async def xattrop(
-        self,
-        loc: Loc,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, loc: Loc, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         """XATTROP: atomically combine ``values`` into xattrs; the results."""
         assert loc.gfid is not None
         reply = await self._fop(
@@ -699,12 +691,8 @@ class ClientXlator(Xlator):
         return dict(reply.dict or {})
 
     async def fxattrop(
-        self,
-        fd: Fd,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, fd: Fd, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         """FXATTROP: :meth:`xattrop` through an open fd."""
         reply = await self._fd_fop(
             fops.FXATTROP, fops.GfxFxattropReq, fd, xdata, flags=flags, dict=values
@@ -861,12 +849,7 @@ class ClientXlator(Xlator):
         return self._opened(loc, flags, reply.fd)
 
     async def readv(
-        self,
-        fd: Fd,
-        offset: int,
-        size: int,
-        into: memoryview | None = None,
-        xdata: Xdata = None,
+        self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:
         reply, payload = await self._fd_fop(
             fops.READ,
@@ -987,7 +970,7 @@ def _poststat(reply: Any) -> GfxIattx:
     return poststat
 
 
-def _with_gfid_req(xdata: Xdata, loc: Loc) -> dict[str, DictValue]:
+def _with_gfid_req(xdata: Xdata, loc: Loc) -> GfDict:
     """``xdata`` plus the client-chosen gfid of a new entry (§8.1)."""
     return {**(xdata or {}), "gfid-req": DictValue.gfuuid(new_entry_gfid(loc))}
 

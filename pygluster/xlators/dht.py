@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from contextlib import AbstractAsyncContextManager
 
-    from pygluster.rpc.fops import GfStatfs, GfxIattx, Xdata
+    from pygluster.rpc.fops import GfDict, GfStatfs, GfxIattx, Xdata
     from pygluster.volfile import Xlator as VolfileXlator
     from pygluster.xlators.base import BuildContext
 
@@ -357,12 +357,8 @@ class DistributeXlator(Xlator):
             self._layouts.pop(loc.gfid, None)
 
     async def xattrop(
-        self,
-        loc: Loc,
-        flags: int,
-        values: dict[str, DictValue],
-        xdata: Xdata = None,
-    ) -> dict[str, DictValue]:
+        self, loc: Loc, flags: int, values: GfDict, xdata: Xdata = None
+    ) -> GfDict:
         """XATTROP on the child holding ``loc``'s file (shard's size updates)."""
         assert loc.gfid is not None
         index = self._cached.get(loc.gfid)

@@ -63,9 +63,9 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from contextlib import AbstractAsyncContextManager
 
-    from pygluster.rpc.fops import GfxIattx, Xdata
+    from pygluster.rpc.fops import GfDict, GfxIattx, Xdata
     from pygluster.volfile import Xlator as VolfileXlator
-    from pygluster.xlators.base import BuildContext
+    from pygluster.xlators.base import BuildContext, ReadInto
 
 __all__ = ["ShardXlator", "parse_block_size"]
 
@@ -160,7 +160,7 @@ class ShardXlator(Xlator):
 
     # --- helpers ---------------------------------------------------------------
 
-    def _lookup_keys(self) -> dict[str, DictValue]:
+    def _lookup_keys(self) -> GfDict:
         return {
             BLOCK_SIZE_XATTR: DictValue.uint(8),
             FILE_SIZE_XATTR: DictValue.uint(_FILE_SIZE.size),
@@ -469,12 +469,7 @@ class ShardXlator(Xlator):
         return await self._refresh(fd, state)
 
     async def readv(
-        self,
-        fd: Fd,
-        offset: int,
-        size: int,
-        into: memoryview | None = None,
-        xdata: Xdata = None,
+        self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:
         state = self._state(fd)
         if state is None:

@@ -113,7 +113,7 @@ if TYPE_CHECKING:
 
     from pygluster.rpc.fops import Xdata
     from pygluster.volfile import Xlator as VolfileXlator
-    from pygluster.xlators.base import BuildContext
+    from pygluster.xlators.base import BuildContext, ReadInto
 
 __all__ = [
     "DEFAULT_AGGREGATE_SIZE",
@@ -951,12 +951,7 @@ class WriteBehindXlator(Xlator):
             raise _reraise(error)
 
     async def readv(
-        self,
-        fd: Fd,
-        offset: int,
-        size: int,
-        into: memoryview | None = None,
-        xdata: Xdata = None,
+        self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:
         state = self._state(fd)
         if state is None or (not state.pending and state.session is None):
