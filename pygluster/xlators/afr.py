@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import struct
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
 from pygluster.xlators.base import (
     Fd,
     Flock,
+    InodelkContention,
     Loc,
     Xlator,
     iatt_is_dir,
@@ -93,6 +95,8 @@ _ZERO = _TRIPLET.pack(0, 0, 0)
 #: Metadata transactions lock this one byte past any data (afr LLONG_MAX - 1).
 _METADATA_LOCK_START = 2**63 - 2
 _OFF = ("off", "no", "false", "disable", "0")
+#: How long ending an eager transaction (fsync, post-op, unlock) may take.
+_END_SECONDS = 60.0
 
 
 def super_fast_hash(data: bytes) -> int:
@@ -163,7 +167,10 @@ class _FdState:
     """Per-fd AFR state: which children have it open, the running session."""
 
     opened: set[int] = field(default_factory=set)
+    #: The transaction a transaction() block holds (eager locking off).
     session: _Transaction | None = None
+    #: The eager-locked transaction writes join (eager locking on).
+    eager: _Transaction | None = None
 
 
 @xlator_type("cluster/replicate")
@@ -176,6 +183,7 @@ class ReplicateXlator(Xlator):
         children: Sequence[Xlator],
         options: dict[str, str],
         volume: str,
+        nursery: trio.Nursery | None = None,
     ) -> None:
         super().__init__(name, list(children))
         count = len(children)
@@ -205,6 +213,15 @@ class ReplicateXlator(Xlator):
         self.quorum_count = int(options.get("quorum-count", "0") or 0)
         self.hash_mode = int(options.get("read-hash-mode", "1"))
         self.ensure_durability = options.get("ensure-durability", "on") not in _OFF
+        # Eager locking needs a task to run the delayed post-op in; without
+        # one (a bare translator in a test) every write is its own transaction.
+        self.eager_lock = (
+            options.get("eager-lock", "on") not in _OFF and nursery is not None
+        )
+        self.post_op_delay = float(options.get("post-op-delay-secs", "1") or 0)
+        self._nursery = nursery
+        #: gfid -> its eager sessions, for contention notices.
+        self._sessions: dict[bytes, set[_Transaction]] = {}
         self._inodes: dict[bytes, _Inode] = {
             fops.ROOT_GFID: _Inode([True] * count, True)
         }
@@ -213,7 +230,9 @@ class ReplicateXlator(Xlator):
     def from_volfile(
         cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
     ) -> Xlator:
-        return cls(node.name, children, dict(node.options), context.volume)
+        return cls(
+            node.name, children, dict(node.options), context.volume, context.nursery
+        )
 
     # --- children and quorum ----------------------------------------------------
 
@@ -577,12 +596,14 @@ class ReplicateXlator(Xlator):
         return await self._read(fd, "SEEK", lambda c: c.seek(fd, offset, what))
 
     async def flush(self, fd: Fd, xdata: Xdata = None) -> None:
+        await self._settle(fd)
         state = self._state(fd)
         await self._each(
             [i for i in state.opened if self.children[i].is_up], lambda c: c.flush(fd)
         )
 
     async def fsync(self, fd: Fd, datasync: bool = False, xdata: Xdata = None) -> None:
+        await self._settle(fd)
         state = self._state(fd)
         targets = [i for i in state.opened if self.children[i].is_up]
         results = await self._each(targets, lambda c: c.fsync(fd, datasync))
@@ -594,6 +615,8 @@ class ReplicateXlator(Xlator):
             self._require_quorum(done, "FSYNC", fd.loc.path)
 
     async def release(self, fd: Fd, xdata: Xdata = None) -> None:
+        with trio.CancelScope(shield=True):
+            await self._settle(fd)
         state = fd.ctx.pop(self, None)
         if not isinstance(state, _FdState):
             return
@@ -608,10 +631,22 @@ class ReplicateXlator(Xlator):
         return leaves
 
     # --- data transactions -------------------------------------------------------
+    #
+    # With eager locking (cluster.eager-lock, on by default) a data
+    # transaction outlives its write: the next writes on the fd join it (no
+    # lock, no pre-op), and its post-op and unlock wait until the fd has been
+    # idle for post-op-delay-secs (afr_changelog_post_op's delayed post-op).
+    # It ends sooner when another client wants the lock (an
+    # INODELK_CONTENTION upcall), when a write failed somewhere (the blame is
+    # recorded at once), and before FLUSH, FSYNC and RELEASE return.
 
     @asynccontextmanager
     async def transaction(self, fd: Fd) -> AsyncIterator[None]:
         state = self._state(fd)
+        if self.eager_lock:
+            async with self._use(fd, state, "WRITE"):
+                yield
+            return
         if state.session is not None:
             yield
             return
@@ -632,12 +667,107 @@ class ReplicateXlator(Xlator):
             with trio.CancelScope(shield=True):
                 await txn.end()
 
+    @asynccontextmanager
+    async def _use(
+        self, fd: Fd, state: _FdState, fop: str
+    ) -> AsyncIterator[_Transaction]:
+        """The fd's eager transaction, held in use (not ended) for the body."""
+        txn = await self._eager(fd, state, fop)
+        txn.users += 1
+        try:
+            yield txn
+        finally:
+            txn.users -= 1
+            if not txn.users:
+                txn.idle_since = trio.current_time()
+                txn.kick()
+
+    async def _eager(self, fd: Fd, state: _FdState, fop: str) -> _Transaction:
+        """Join the fd's eager transaction, or begin one."""
+        while True:
+            txn = state.eager
+            if txn is None:
+                break
+            if not txn.ready.is_set():
+                await txn.ready.wait()  # being begun by another write
+            elif txn.closing:
+                await txn.ended.wait()  # a new one only once it is unlocked
+            else:
+                return txn
+        txn = _Transaction(self, fd, fop)
+        state.eager = txn
+        try:
+            await txn.begin()
+        except BaseException:
+            state.eager = None
+            txn.ended.set()
+            raise
+        finally:
+            txn.ready.set()
+        self._sessions.setdefault(fd.gfid, set()).add(txn)
+        assert self._nursery is not None
+        self._nursery.start_soon(self._hold, state, txn)
+        return txn
+
+    async def _hold(self, state: _FdState, txn: _Transaction) -> None:
+        """Keep ``txn`` (lock and pre-op) until it has to end, then end it."""
+        try:
+            while txn.users or not (
+                txn.release
+                or trio.current_time() >= txn.idle_since + self.post_op_delay
+            ):
+                wake = txn.rearm()
+                deadline = txn.idle_since + self.post_op_delay
+                with trio.move_on_at(math.inf if txn.users else deadline):
+                    await wake.wait()
+        finally:
+            txn.closing = True
+            # Shielded: the lock and the dirty mark must not outlive us for
+            # want of a cancelled task; bounded: a brick that went away frees
+            # its locks itself.
+            with trio.move_on_after(_END_SECONDS) as scope:
+                scope.shield = True
+                try:
+                    await txn.end()
+                except (FopError, TransportError) as exc:
+                    log.warning("%s: ending the write transaction: %s", self.name, exc)
+            if state.eager is txn:
+                state.eager = None
+            sessions = self._sessions.get(txn.fd.gfid)
+            if sessions is not None:
+                sessions.discard(txn)
+                if not sessions:
+                    del self._sessions[txn.fd.gfid]
+            txn.ended.set()
+
+    async def _settle(self, fd: Fd) -> None:
+        """End the fd's eager transaction now (post-op and unlock) and wait."""
+        state = fd.ctx.get(self)
+        if isinstance(state, _FdState) and state.eager is not None:
+            txn = state.eager
+            txn.release = True
+            txn.kick()
+            await txn.ended.wait()
+
+    def upcall(self, event: object) -> None:
+        if isinstance(event, InodelkContention) and event.domain == self.name:
+            # Another lock owner waits for ours: let it go once the writes in
+            # flight are done (afr_contention_notify).
+            for txn in self._sessions.get(event.gfid, ()):
+                txn.release = True
+                txn.kick()
+            return
+        super().upcall(event)
+
     async def _write_fop(
         self, fd: Fd, fop: str, call: Callable[[Xlator], Awaitable[GfxIattx]]
     ) -> GfxIattx:
         state = self._state(fd)
         if state.session is not None:
             return await state.session.run(fop, call)
+        if self.eager_lock:
+            async with self._use(fd, state, fop) as txn:
+                return await txn.run(fop, call)
         async with self._data_transaction(fd, fop) as txn:
             return await txn.run(fop, call)
 
@@ -704,6 +834,23 @@ class _Transaction:
         self.failed: set[int] = set()
         self.wrote = False
         self.lost_quorum = False
+        # Eager locking (see ReplicateXlator._use): fops using it now, since
+        # when nobody has, whether it must end as soon as idle, and its life.
+        self.users = 0
+        self.idle_since = trio.current_time()
+        self.release = False
+        self.closing = False
+        self.ready = trio.Event()
+        self.ended = trio.Event()
+        self._wake = trio.Event()
+
+    def kick(self) -> None:
+        """Wake the task holding this transaction to look at it again."""
+        self._wake.set()
+
+    def rearm(self) -> trio.Event:
+        self._wake = trio.Event()
+        return self._wake
 
     async def begin(self) -> None:
         afr = self.afr
@@ -767,9 +914,11 @@ class _Transaction:
                 failure.error,
             )
             self.failed.add(index)
+            self.release = True  # the blame goes on record now, not later
         self.wrote = True
         if not afr._has_quorum(list(done)):
             self.lost_quorum = True
+            self.release = True
             afr._quorum_lost(done, fop, self.path)
         return done[afr._pick(done)]
 

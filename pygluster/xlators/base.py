@@ -51,6 +51,7 @@ __all__ = [
     "Fd",
     "Flock",
     "Frame",
+    "InodelkContention",
     "Loc",
     "ReadInto",
     "Xlator",
@@ -104,6 +105,23 @@ def new_entry_gfid(loc: Loc) -> bytes:
     if loc.gfid is None:
         raise ValueError(f"{loc.path}: a new entry needs its gfid chosen (loc.gfid)")
     return loc.gfid
+
+
+@dataclass(frozen=True, slots=True)
+class InodelkContention:
+    """A brick's notice that another lock owner waits for an inode lock we
+    hold (the locks translator's INODELK_CONTENTION callback, sent at most
+    every notify-contention-delay seconds per lock).
+
+    Attributes:
+        gfid: the locked inode.
+        domain: the lock domain (replicate: the translator's name).
+        brick: who sent it (``host:/path``), for messages.
+    """
+
+    gfid: bytes
+    domain: str
+    brick: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +273,10 @@ class Xlator:
     def __init__(self, name: str, children: list[Xlator]) -> None:
         self.name = name
         self.children = children
+        #: The translators this one is a child of (upcalls go to them).
+        self.parents: list[Xlator] = []
+        for child in children:
+            child.parents.append(self)
 
     @classmethod
     def from_volfile(
@@ -289,6 +311,13 @@ class Xlator:
     def holders(self, fd: Fd) -> list[Xlator]:
         """The leaf translators (bricks) holding ``fd``'s data."""
         return [self]
+
+    def upcall(self, event: object) -> None:
+        """An event a brick sent up (gluster's ``GF_EVENT_UPCALL`` notify):
+        handled by the translator it concerns, passed on to the parents by
+        every other (default_notify)."""
+        for parent in self.parents:
+            parent.upcall(event)
 
     # --- life -----------------------------------------------------------
 

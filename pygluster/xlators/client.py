@@ -36,9 +36,10 @@ from pygluster.errors import (
     RemoteProtocolError,
     RpcTimeout,
     TransportError,
+    XdrError,
 )
 from pygluster.mgmt import port_by_brick
-from pygluster.rpc import fops, glusterd
+from pygluster.rpc import callback, fops, glusterd, xdr
 from pygluster.rpc.client import TcpAddress, open_rpc_client
 from pygluster.rpc.fops import DictValue, EntrylkCmd, LkCmd, LkType
 from pygluster.rpc.programs import ProgramNumber
@@ -46,6 +47,7 @@ from pygluster.rpc.sunrpc import Credentials
 from pygluster.xlators.base import (
     Fd,
     Flock,
+    InodelkContention,
     Loc,
     Xlator,
     current_frame,
@@ -370,6 +372,7 @@ class ClientXlator(Xlator):
                 )
             await self._setvolume(rpc)
             self._rpc = rpc
+            self._nursery.start_soon(self._serve_callbacks, rpc)
             what = "reconnected" if self._reconnects else "connected"
             log.info("%s: %s to brick %s (port %d)", self.name, what, self.brick, port)
             if self._reconnects:
@@ -381,6 +384,25 @@ class ClientXlator(Xlator):
                     attempt=self._reconnects,
                 )
             yield rpc
+
+    async def _serve_callbacks(self, rpc: RpcClient) -> None:
+        """Pass the brick's callbacks up the graph until the connection ends.
+
+        Only lock contention matters to a block device; cache invalidation,
+        lease recalls and the rest are for caches we do not keep.
+        """
+        async for call in rpc.server_calls:
+            if (
+                call.prog != ProgramNumber.GLUSTER_CBK
+                or call.proc != callback.CbkProc.INODELK_CONTENTION
+            ):
+                continue
+            try:
+                notice = xdr.decode(callback.Gfs4InodelkContentionReq, call.args)
+            except XdrError as exc:
+                log.warning("%s: undecodable contention notice: %s", self, exc)
+                continue
+            self.upcall(InodelkContention(notice.gfid, notice.domain, str(self.brick)))
 
     async def _reopen_fds(self) -> None:
         for fd in list(self._fds):

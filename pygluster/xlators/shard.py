@@ -119,6 +119,8 @@ class _Inode:
     blocks: int
     base_blocks: int = 0
     mode: int = 0o600
+    #: The base file's iatt with the logical size, as last looked up.
+    stat: GfxIattx | None = None
 
 
 @dataclass(eq=False)
@@ -183,7 +185,8 @@ class ShardXlator(Xlator):
         inode.block_size, inode.size, inode.blocks = block_size, size, blocks
         inode.base_blocks = iatt.ia_blocks
         inode.mode = iatt.mode & 0o7777
-        return dataclasses.replace(iatt, ia_size=size, ia_blocks=blocks)
+        inode.stat = dataclasses.replace(iatt, ia_size=size, ia_blocks=blocks)
+        return inode.stat
 
     def _state(self, fd: Fd) -> _ShardFd | None:
         state = fd.ctx.get(self)
@@ -474,7 +477,13 @@ class ShardXlator(Xlator):
         state = self._state(fd)
         if state is None:
             return await self.child.readv(fd, offset, size, into, xdata)
-        iatt = await self._refresh(fd, state)
+        iatt = state.inode.stat
+        if iatt is None or offset + size > state.inode.size:
+            # Within the size we know, no lookup: shard_readv trusts its
+            # inode context the same way. Past it, ask: another client may
+            # have grown the file. (Its truncates are seen at the next
+            # lookup: fstat, open, or a read past the end.)
+            iatt = await self._refresh(fd, state)
         length = max(0, min(size, state.inode.size - offset))
         out = bytearray(length)
 
