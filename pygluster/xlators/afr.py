@@ -41,6 +41,7 @@ all of them, like AFR's eager lock over one request).
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import logging
 import math
@@ -95,6 +96,12 @@ _ZERO = _TRIPLET.pack(0, 0, 0)
 #: Metadata transactions lock this one byte past any data (afr LLONG_MAX - 1).
 _METADATA_LOCK_START = 2**63 - 2
 _OFF = ("off", "no", "false", "disable", "0")
+#: The eager transactions the current task (and the tasks it started) uses.
+_HELD: contextvars.ContextVar[tuple[_Transaction, ...]] = contextvars.ContextVar(
+    "afr_eager_held", default=()
+)
+#: The longest an eager transaction keeps its lock while writes keep coming.
+_EAGER_MAX_SECONDS = 2.0
 #: How long ending an eager transaction (fsync, post-op, unlock) may take.
 _END_SECONDS = 60.0
 
@@ -671,12 +678,23 @@ class ReplicateXlator(Xlator):
     async def _use(
         self, fd: Fd, state: _FdState, fop: str
     ) -> AsyncIterator[_Transaction]:
-        """The fd's eager transaction, held in use (not ended) for the body."""
-        txn = await self._eager(fd, state, fop)
+        """The fd's eager transaction, held in use (not ended) for the body.
+
+        Once it has been asked to end (contention, failure, flush), only uses
+        nested in one already held join it (write-behind's writes inside its
+        transaction() block); the rest wait for the end and begin anew, so
+        that the writes in flight drain and the lock is let go.
+        """
+        held = _HELD.get()
+        txn = state.eager
+        if txn is None or txn not in held:
+            txn = await self._eager(fd, state, fop)
         txn.users += 1
+        token = _HELD.set((*held, txn))
         try:
             yield txn
         finally:
+            _HELD.reset(token)
             txn.users -= 1
             if not txn.users:
                 txn.idle_since = trio.current_time()
@@ -690,27 +708,34 @@ class ReplicateXlator(Xlator):
                 break
             if not txn.ready.is_set():
                 await txn.ready.wait()  # being begun by another write
-            elif txn.closing:
+            elif txn.closing or txn.release:
                 await txn.ended.wait()  # a new one only once it is unlocked
             else:
                 return txn
         txn = _Transaction(self, fd, fop)
         state.eager = txn
+        # Listed before it locks: the contention notice for a lock often
+        # comes while the pre-op is still under way.
+        sessions = self._sessions.setdefault(fd.gfid, set())
+        sessions.add(txn)
         try:
             await txn.begin()
         except BaseException:
             state.eager = None
+            self._forget(txn)
             txn.ended.set()
             raise
         finally:
             txn.ready.set()
-        self._sessions.setdefault(fd.gfid, set()).add(txn)
         assert self._nursery is not None
         self._nursery.start_soon(self._hold, state, txn)
         return txn
 
     async def _hold(self, state: _FdState, txn: _Transaction) -> None:
         """Keep ``txn`` (lock and pre-op) until it has to end, then end it."""
+        # Held for at most _EAGER_MAX_SECONDS: then it drains and ends even
+        # if no contention notice came, so a waiting client gets its turn.
+        give_up = trio.current_time() + _EAGER_MAX_SECONDS
         try:
             while txn.users or not (
                 txn.release
@@ -718,8 +743,14 @@ class ReplicateXlator(Xlator):
             ):
                 wake = txn.rearm()
                 deadline = txn.idle_since + self.post_op_delay
-                with trio.move_on_at(math.inf if txn.users else deadline):
+                if txn.release:
+                    deadline = math.inf
+                elif txn.users:
+                    deadline = give_up
+                with trio.move_on_at(deadline):
                     await wake.wait()
+                if trio.current_time() >= give_up:
+                    txn.release = True
         finally:
             txn.closing = True
             # Shielded: the lock and the dirty mark must not outlive us for
@@ -733,12 +764,15 @@ class ReplicateXlator(Xlator):
                     log.warning("%s: ending the write transaction: %s", self.name, exc)
             if state.eager is txn:
                 state.eager = None
-            sessions = self._sessions.get(txn.fd.gfid)
-            if sessions is not None:
-                sessions.discard(txn)
-                if not sessions:
-                    del self._sessions[txn.fd.gfid]
+            self._forget(txn)
             txn.ended.set()
+
+    def _forget(self, txn: _Transaction) -> None:
+        sessions = self._sessions.get(txn.fd.gfid)
+        if sessions is not None:
+            sessions.discard(txn)
+            if not sessions:
+                del self._sessions[txn.fd.gfid]
 
     async def _settle(self, fd: Fd) -> None:
         """End the fd's eager transaction now (post-op and unlock) and wait."""
@@ -748,6 +782,14 @@ class ReplicateXlator(Xlator):
             txn.release = True
             txn.kick()
             await txn.ended.wait()
+
+    def contended(self, fd: Fd) -> bool:
+        state = fd.ctx.get(self)
+        return (
+            isinstance(state, _FdState)
+            and state.eager is not None
+            and state.eager.release
+        )
 
     def upcall(self, event: object) -> None:
         if isinstance(event, InodelkContention) and event.domain == self.name:

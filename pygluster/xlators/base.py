@@ -312,6 +312,16 @@ class Xlator:
         """The leaf translators (bricks) holding ``fd``'s data."""
         return [self]
 
+    def contended(self, fd: Fd) -> bool:
+        """True when the transaction below ``fd`` was asked to end soon
+        (another client waits for its lock): whoever batches writes into it
+        should stop adding more, since every one keeps that client waiting."""
+        try:
+            child = self._next_for_fd(fd, "WRITE")
+        except FopError:
+            return False
+        return child is not self and child.contended(fd)
+
     def upcall(self, event: object) -> None:
         """An event a brick sent up (gluster's ``GF_EVENT_UPCALL`` notify):
         handled by the translator it concerns, passed on to the parents by

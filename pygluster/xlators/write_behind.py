@@ -577,7 +577,12 @@ class WriteBehindXlator(Xlator):
         while True:
             changed = state.changed
             now = trio.current_time()
-            if state.hold or now - session.started >= SESSION_MAX_SECONDS:
+            if (
+                state.hold
+                or now - session.started >= SESSION_MAX_SECONDS
+                or self.child.contended(state.fd)
+            ):
+                # Another client waits for the lock below: let it have it.
                 session.closing = True
             if not session.closing:
                 for batch in self._pick(state, session):
