@@ -15,7 +15,7 @@ import trio
 from pygluster.errors import FopError, QuorumError
 from pygluster.rpc import fops
 from pygluster.xlators.afr import AFR_DIRTY, ReplicateXlator, super_fast_hash
-from pygluster.xlators.base import Fd, Loc
+from pygluster.xlators.base import Fd, InodelkContention, Loc
 from tests.memory_brick import MemoryBrick
 
 TRIPLET = struct.Struct(">iii")
@@ -218,3 +218,92 @@ def test_super_fast_hash_matches_gluster() -> None:
     assert super_fast_hash(b"") == 0
     assert super_fast_hash(bytes(16)) == super_fast_hash(bytes(16))
     assert 0 <= super_fast_hash(GFID) < 2**32
+
+
+# --- eager locking (cluster.eager-lock, post-op-delay-secs) -------------------
+
+
+def make_eager_afr(nursery: trio.Nursery, delay: str = "30"):
+    bricks = [FakeBrick(f"v-client-{i}") for i in range(3)]
+    opts = {
+        "afr-pending-xattr": "v-client-0,v-client-1,v-client-2",
+        "post-op-delay-secs": delay,
+    }
+    return ReplicateXlator("v-replicate-0", bricks, opts, "v", nursery), bricks
+
+
+async def eager_end(afr: ReplicateXlator, fd: Fd) -> None:
+    """Wait until the fd's eager transaction has ended (post-op, unlock)."""
+    txn = fd.ctx[afr].eager
+    assert txn is not None
+    with trio.fail_after(5):
+        await txn.ended.wait()
+
+
+def dirty(bricks: list[FakeBrick]) -> list[tuple[int, int, int]]:
+    return [b.counters(AFR_DIRTY) for b in bricks]
+
+
+async def test_eager_lock_spans_writes_and_posts_op_after_the_delay() -> None:
+    async with trio.open_nursery() as nursery:
+        afr, bricks = make_eager_afr(nursery, delay="0.05")
+        fd = await open_file(afr)
+        await afr.writev(fd, 0, b"abc")
+        await afr.writev(fd, 3, b"def")
+        for brick in bricks:
+            # One lock and one pre-op for both writes; still held.
+            assert brick.calls.count("FINODELK") == 1
+            assert brick.calls.count("FXATTROP") == 1
+            assert brick.calls.count("WRITE") == 2
+            assert brick.lock_owner is not None
+        assert dirty(bricks) == [(1, 0, 0)] * 3
+        await eager_end(afr, fd)
+        assert all(b.lock_owner is None for b in bricks)
+        assert dirty(bricks) == [(0, 0, 0)] * 3
+        for brick in bricks:
+            assert brick.data == b"abcdef"
+            # fsync before the post-op clears the dirty mark, then unlock.
+            assert brick.calls[-3:] == ["FSYNC", "FXATTROP", "FINODELK"]
+
+
+async def test_eager_lock_ends_on_flush_and_on_a_contention_notice() -> None:
+    async with trio.open_nursery() as nursery:
+        afr, bricks = make_eager_afr(nursery)
+        fd = await open_file(afr)
+        await afr.writev(fd, 0, b"abc")
+        await afr.flush(fd)
+        # FLUSH returns only once the post-op is done and the lock is free.
+        assert all(b.lock_owner is None for b in bricks)
+        assert dirty(bricks) == [(0, 0, 0)] * 3
+
+        await afr.writev(fd, 0, b"xyz")
+        assert all(b.lock_owner is not None for b in bricks)
+        assert not afr.contended(fd)
+        afr.upcall(InodelkContention(GFID, DOMAIN, "fake:v-client-0"))
+        assert afr.contended(fd)
+        await eager_end(afr, fd)
+        assert all(b.lock_owner is None for b in bricks)
+        assert dirty(bricks) == [(0, 0, 0)] * 3
+        # A notice for another domain (or inode) is not ours to act on.
+        await afr.writev(fd, 0, b"123")
+        afr.upcall(InodelkContention(GFID, "other-domain", "fake:v-client-0"))
+        afr.upcall(InodelkContention(bytes(16), DOMAIN, "fake:v-client-0"))
+        assert not afr.contended(fd)
+        await afr.release(fd)
+        assert all(b.lock_owner is None for b in bricks)
+
+
+async def test_eager_lock_records_a_failure_at_once() -> None:
+    async with trio.open_nursery() as nursery:
+        afr, bricks = make_eager_afr(nursery)
+        fd = await open_file(afr)
+        await afr.writev(fd, 0, b"abc")
+        bricks[2].fail["WRITE"] = errno.EIO
+        await afr.writev(fd, 0, b"def")
+        # No waiting for the 30 s delay: the blame is written now.
+        await eager_end(afr, fd)
+        assert all(b.lock_owner is None for b in bricks)
+        for good in bricks[:2]:
+            assert blame(good, 2) == (1, 0, 0)
+            assert good.counters(AFR_DIRTY) == (0, 0, 0)
+        nursery.cancel_scope.cancel()
