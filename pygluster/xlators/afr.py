@@ -34,9 +34,19 @@ Quorum (§3.5): ``auto`` (the default for 3 or more children) needs more than
 half the children, or exactly half including the first; ``fixed`` needs
 ``quorum-count``; ``none`` one.
 
-:meth:`ReplicateXlator.transaction` lets the block device run the pieces of
-one large write inside a single transaction (one lock and changelog round for
-all of them, like AFR's eager lock over one request).
+Eager locking (``eager-lock``, on by default, as libgfapi runs it): a data
+transaction outlives its write. Later writes on the fd join it with no lock
+and no pre-op of their own, so in steady state a write is one WRITE per
+brick. Its fsync, post-op and unlock wait until the fd has had no write for
+``post-op-delay-secs`` (1 s; the delayed post-op), or happen sooner: when a
+brick says another lock owner waits (the INODELK_CONTENTION upcall), when a
+write failed somewhere (the blame is recorded at once), before FLUSH, FSYNC
+and RELEASE return, and after 2 s of continuous writes in any case (a waiter
+whose notice never came still gets its turn). Meanwhile every copy is marked
+dirty: a client that dies holding the lock leaves exactly that for the
+self-heal daemon, and the bricks drop its lock with its connection.
+:meth:`ReplicateXlator.transaction` holds the transaction in use across a
+batch (write-behind's, the block device's pieces of one large write).
 """
 
 from __future__ import annotations

@@ -78,8 +78,12 @@ SHARD_DIR_GFID = uuid.UUID("be318638-e8a0-4c6d-977d-7a937aa84806").bytes
 REMOVE_ME_GFID = uuid.UUID("77dd5a45-dbf5-4592-b31b-b440382302e9").bytes
 SHARD_DIR = Loc("/.shard", fops.ROOT_GFID, ".shard", SHARD_DIR_GFID)
 REMOVE_ME_DIR = Loc("/.shard/.remove_me", SHARD_DIR_GFID, ".remove_me", REMOVE_ME_GFID)
-#: Shards kept open per image fd.
-OPEN_SHARDS = 64
+#: Shards kept open per image fd: 4 GiB of 4 MB shards. Each one reopened is
+#: a LOOKUP and an OPEN per brick, and a new replicate eager lock, so random
+#: I/O over an image with more shards than this pays them per request (a
+#: brick fd costs little; anonymous fds, as gluster uses, would remove the
+#: limit).
+OPEN_SHARDS = 1024
 _U64 = struct.Struct(">Q")
 _ACCMODE = 0o3  # O_ACCMODE: RDONLY/WRONLY/RDWR
 _FILE_SIZE = struct.Struct(">qqqq")
