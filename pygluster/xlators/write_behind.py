@@ -684,14 +684,8 @@ class WriteBehindXlator(Xlator):
         """Wait for every earlier write; raise the error of one that failed."""
         if not state.pending and state.session is None:
             return
-        before = state.next_seq
         writes = list(state.pending.values())
-        error = self._first_error(state, writes)
-        if error is None:
-            await self._settle(state, writes, before, session=True)
-            error = self._first_error(state, writes)
-        if error is not None:
-            raise _reraise(error)
+        await self._settle_or_raise(state, writes, state.next_seq, session=True)
 
     async def _sync_point(self, state: _FdState, *, forget: bool) -> None:
         """FSYNC/FLUSH: retry failed writes once, wait for all, report."""
