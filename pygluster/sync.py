@@ -12,7 +12,7 @@ callers have no cancel scopes; it raises :class:`~pygluster.errors.RpcTimeout`.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, TypeVarTuple, overload
 
 from pygluster._portal import Portal
 from pygluster.blockdev import (
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["BlockDevice", "create", "open", "remove"]
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 class _FromDevice(Generic[T]):
@@ -96,49 +97,41 @@ class BlockDevice:
         """True after :meth:`close`."""
         return not self._portal.running
 
-    def _call(self, afn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    def _call(self, afn: Callable[[*Args], Awaitable[T]], *args: *Args) -> T:
         what = f"{afn.__name__} on {self._device.uri}"
         return self._portal.call(afn, *args, timeout=self.timeout, what=what)
 
     def stat(self) -> GfxIattx:
         """The image's attributes."""
-        result: GfxIattx = self._call(self._device.stat)
-        return result
+        return self._call(self._device.stat)
 
     def size(self) -> int:
         """The image's size in bytes."""
-        result: int = self._call(self._device.size)
-        return result
+        return self._call(self._device.size)
 
     def statvfs(self) -> StatVFS:
         """The volume's statistics, like ``os.statvfs``."""
-        result: StatVFS = self._call(self._device.statvfs)
-        return result
+        return self._call(self._device.statvfs)
 
     def pread(self, n: int, offset: int) -> bytes:
         """Read up to ``n`` bytes at ``offset`` (short at end of file)."""
-        result: bytes = self._call(self._device.pread, n, offset)
-        return result
+        return self._call(self._device.pread, n, offset)
 
     def readinto(self, buffer: BytesLike, offset: int) -> int:
         """Read into ``buffer`` from ``offset``; return the bytes read."""
-        result: int = self._call(self._device.readinto, buffer, offset)
-        return result
+        return self._call(self._device.readinto, buffer, offset)
 
     def preadv(self, buffers: Sequence[BytesLike], offset: int) -> int:
         """Read into several buffers in order, like ``os.preadv``."""
-        result: int = self._call(self._device.preadv, buffers, offset)
-        return result
+        return self._call(self._device.preadv, buffers, offset)
 
     def pwrite(self, data: BytesLike, offset: int) -> int:
         """Write all of ``data`` at ``offset``."""
-        result: int = self._call(self._device.pwrite, data, offset)
-        return result
+        return self._call(self._device.pwrite, data, offset)
 
     def pwritev(self, buffers: Sequence[BytesLike], offset: int) -> int:
         """Write several buffers in order, like ``os.pwritev``."""
-        result: int = self._call(self._device.pwritev, buffers, offset)
-        return result
+        return self._call(self._device.pwritev, buffers, offset)
 
     def flush(self) -> None:
         """Make everything written durable on the bricks (FSYNC)."""
@@ -158,8 +151,7 @@ class BlockDevice:
 
     def extents(self, offset: int = 0, n: int | None = None) -> list[Extent]:
         """Data and hole runs, like ``qemu-img map``."""
-        result: list[Extent] = self._call(self._device.extents, offset, n)
-        return result
+        return self._call(self._device.extents, offset, n)
 
     def bricks(self) -> list[str]:
         """The bricks holding the image's data."""
