@@ -32,7 +32,7 @@ import concurrent.futures
 import functools
 import math
 import threading
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar, TypeVarTuple
 
 import trio
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["Portal"]
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 def _check_not_in_trio(what: str) -> None:
@@ -110,16 +111,15 @@ class Portal:
             await self._stop.wait()
             nursery.cancel_scope.cancel()
 
-    def _run(self, afn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    def _run(self, afn: Callable[[*Args], Awaitable[T]], *args: *Args) -> T:
         if self._token is None or not self.running:
             raise RuntimeError("the pygluster portal is not running (closed?)")
-        result: T = trio.from_thread.run(afn, *args, trio_token=self._token)
-        return result
+        return trio.from_thread.run(afn, *args, trio_token=self._token)
 
     def call(
         self,
-        afn: Callable[..., Awaitable[T]],
-        *args: Any,
+        afn: Callable[[*Args], Awaitable[T]],
+        *args: *Args,
         timeout: float | None = None,
         what: str = "call",
     ) -> T:
@@ -138,16 +138,12 @@ class Portal:
         _check_not_in_trio(what)
         if timeout is None:
             return self._run(afn, *args)
-        bounded: T = self._run(
-            _with_deadline, timeout, what, functools.partial(afn, *args)
-        )
-        return bounded
+        return self._run(_with_deadline, timeout, what, functools.partial(afn, *args))
 
     def enter(self, cm: AbstractAsyncContextManager[T]) -> T:
         """Enter ``cm`` in a trio task of its own; :meth:`close` exits it."""
         _check_not_in_trio("Portal.enter")
-        value: T = self._run(self._enter, cm)
-        return value
+        return self._run(self._enter, cm)
 
     async def _enter(self, cm: AbstractAsyncContextManager[T]) -> T:
         assert self._nursery is not None

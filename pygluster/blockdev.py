@@ -19,7 +19,7 @@ import logging
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypedDict
 
 import trio
 
@@ -75,6 +75,34 @@ DEFAULT_IMAGE_MODE = 0o600
 
 Preallocation = Literal["off", "falloc", "full"]
 Mode = Literal["r", "r+"]
+
+
+# The keyword arguments of open_async, create_async and remove_async, for the
+# blocking API (pygluster.sync) to take and pass on as they are: it restates
+# neither their list nor their defaults. The functions' docstrings say what
+# each one means.
+class ConnectOptions(TypedDict, total=False):
+    """How open, create and remove reach the bricks."""
+
+    credentials: Credentials | None
+    connect_timeout: float | None
+    timeout: float | None
+
+
+class OpenOptions(ConnectOptions, total=False):
+    """:func:`open_async`'s keyword arguments but ``trace``."""
+
+    chunk_size: int
+    max_in_flight: int
+    write_behind: bool | None
+
+
+class CreateOptions(ConnectOptions, total=False):
+    """:func:`create_async`'s keyword arguments."""
+
+    preallocation: Preallocation
+    exist_ok: bool
+    parents: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,8 +189,11 @@ class RpcNotAccepted(RpcError):
         super().__init__(message)
 
 
-def _errno_text(errno_value: int) -> str:
-    return os.strerror(errno_value) if errno_value > 0 else "unspecified error"
+def _failed(subject: str, errno_value: int, detail: str) -> str:
+    """``<subject> failed: [Errno N] <strerror>``, then `` (<detail>)`` if any."""
+    text = os.strerror(errno_value) if errno_value > 0 else "unspecified error"
+    message = f"{subject} failed: [Errno {errno_value}] {text}"
+    return f"{message} ({detail})" if detail else message
 
 
 class MgmtError(GlusterError, OSError):
@@ -208,10 +211,7 @@ class MgmtError(GlusterError, OSError):
     def __init__(
         self, operation: str, server: str, errno_value: int, detail: str = ""
     ) -> None:
-        text = _errno_text(errno_value)
-        message = f"{operation} on {server} failed: [Errno {errno_value}] {text}"
-        if detail:
-            message += f" ({detail})"
+        message = _failed(f"{operation} on {server}", errno_value, detail)
         OSError.__init__(self, errno_value, message)
         self.operation = operation
         self.server = server
@@ -246,13 +246,10 @@ class FopError(GlusterError, OSError):
         *,
         xlator: str | None = None,
     ) -> None:
-        text = _errno_text(errno_value)
         where = f" at brick {brick}" if brick else ""
         if xlator:
             where += f" in {xlator}"
-        message = f"{fop} on {target}{where} failed: [Errno {errno_value}] {text}"
-        if detail:
-            message += f" ({detail})"
+        message = _failed(f"{fop} on {target}{where}", errno_value, detail)
         OSError.__init__(self, errno_value, message)
         self.fop = fop
         self.target = target

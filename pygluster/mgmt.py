@@ -32,6 +32,8 @@ from pygluster.rpc.client import (
 )
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.sunrpc import Credentials
     from pygluster.uri import GlusterURI, Server
@@ -106,6 +108,21 @@ async def getspec(client: RpcClient, volume: str) -> str:
     return reply.spec
 
 
+def _glusterd(
+    address: Address,
+    credentials: Credentials | None,
+    connect_timeout: float | None,
+    call_timeout: float | None,
+) -> AbstractAsyncContextManager[RpcClient]:
+    """A client to the glusterd at ``address``, for one management exchange."""
+    return open_rpc_client(
+        address,
+        credentials=credentials,
+        connect_timeout=connect_timeout,
+        call_timeout=call_timeout,
+    )
+
+
 def _getspec_hint(volume: str, errno_value: int) -> str:
     if errno_value == errno.ENOENT:
         return f"glusterd has no volume {volume!r}; 'gluster volume list' shows them"
@@ -135,11 +152,8 @@ async def fetch_volfile(
     for server in uri.servers:
         address = server_address(server)
         try:
-            async with open_rpc_client(
-                address,
-                credentials=credentials,
-                connect_timeout=connect_timeout,
-                call_timeout=call_timeout,
+            async with _glusterd(
+                address, credentials, connect_timeout, call_timeout
             ) as client:
                 text = await getspec(client, uri.volume)
         except TransportError as exc:
@@ -171,12 +185,7 @@ async def port_by_brick(
         TransportError: glusterd could not be reached.
     """
     address = TcpAddress(host, glusterd_port)
-    async with open_rpc_client(
-        address,
-        credentials=credentials,
-        connect_timeout=connect_timeout,
-        call_timeout=call_timeout,
-    ) as client:
+    async with _glusterd(address, credentials, connect_timeout, call_timeout) as client:
         reply = await client.call(
             glusterd.PORTBYBRICK, glusterd.PmapPortByBrickReq(brick=brick_path)
         )

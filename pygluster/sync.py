@@ -11,13 +11,21 @@ callers have no cancel scopes; it raises :class:`~pygluster.errors.RpcTimeout`.
 
 from __future__ import annotations
 
+import functools
 import io
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Self,
+    TypeVar,
+    TypeVarTuple,
+    Unpack,
+    overload,
+)
 
 from pygluster._portal import Portal
 from pygluster.blockdev import (
-    DEFAULT_CHUNK_SIZE,
-    DEFAULT_MAX_IN_FLIGHT,
     AsyncBlockDevice,
     Extent,
     Mode,
@@ -27,21 +35,20 @@ from pygluster.blockdev import (
     open_async,
     remove_async,
 )
-from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
-from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
     from types import TracebackType
 
     from pygluster._types import BytesLike
+    from pygluster.blockdev import ConnectOptions, CreateOptions, OpenOptions
     from pygluster.rpc.fops import GfxIattx
-    from pygluster.rpc.sunrpc import Credentials
     from pygluster.uri import GlusterURI
 
 __all__ = ["BlockDevice", "create", "open", "remove"]
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 class _FromDevice(Generic[T]):
@@ -96,49 +103,41 @@ class BlockDevice:
         """True after :meth:`close`."""
         return not self._portal.running
 
-    def _call(self, afn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    def _call(self, afn: Callable[[*Args], Awaitable[T]], *args: *Args) -> T:
         what = f"{afn.__name__} on {self._device.uri}"
         return self._portal.call(afn, *args, timeout=self.timeout, what=what)
 
     def stat(self) -> GfxIattx:
         """The image's attributes."""
-        result: GfxIattx = self._call(self._device.stat)
-        return result
+        return self._call(self._device.stat)
 
     def size(self) -> int:
         """The image's size in bytes."""
-        result: int = self._call(self._device.size)
-        return result
+        return self._call(self._device.size)
 
     def statvfs(self) -> StatVFS:
         """The volume's statistics, like ``os.statvfs``."""
-        result: StatVFS = self._call(self._device.statvfs)
-        return result
+        return self._call(self._device.statvfs)
 
     def pread(self, n: int, offset: int) -> bytes:
         """Read up to ``n`` bytes at ``offset`` (short at end of file)."""
-        result: bytes = self._call(self._device.pread, n, offset)
-        return result
+        return self._call(self._device.pread, n, offset)
 
     def readinto(self, buffer: BytesLike, offset: int) -> int:
         """Read into ``buffer`` from ``offset``; return the bytes read."""
-        result: int = self._call(self._device.readinto, buffer, offset)
-        return result
+        return self._call(self._device.readinto, buffer, offset)
 
     def preadv(self, buffers: Sequence[BytesLike], offset: int) -> int:
         """Read into several buffers in order, like ``os.preadv``."""
-        result: int = self._call(self._device.preadv, buffers, offset)
-        return result
+        return self._call(self._device.preadv, buffers, offset)
 
     def pwrite(self, data: BytesLike, offset: int) -> int:
         """Write all of ``data`` at ``offset``."""
-        result: int = self._call(self._device.pwrite, data, offset)
-        return result
+        return self._call(self._device.pwrite, data, offset)
 
     def pwritev(self, buffers: Sequence[BytesLike], offset: int) -> int:
         """Write several buffers in order, like ``os.pwritev``."""
-        result: int = self._call(self._device.pwritev, buffers, offset)
-        return result
+        return self._call(self._device.pwritev, buffers, offset)
 
     def flush(self) -> None:
         """Make everything written durable on the bricks (FSYNC)."""
@@ -158,8 +157,7 @@ class BlockDevice:
 
     def extents(self, offset: int = 0, n: int | None = None) -> list[Extent]:
         """Data and hole runs, like ``qemu-img map``."""
-        result: list[Extent] = self._call(self._device.extents, offset, n)
-        return result
+        return self._call(self._device.extents, offset, n)
 
     def bricks(self) -> list[str]:
         """The bricks holding the image's data."""
@@ -243,15 +241,12 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
     uri: GlusterURI | str,
     mode: Mode = "r",
     *,
-    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
     call_timeout: float | None = None,
-    credentials: Credentials | None = None,
-    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    write_behind: bool | None = None,
+    **options: Unpack[OpenOptions],
 ) -> BlockDevice:
     """Open an existing image (blocking API); see :func:`pygluster.open_async`.
+
+    Takes open_async's keyword arguments (but ``trace``), with its defaults.
 
     Args:
         timeout: seconds any one request to a brick may wait for its reply
@@ -269,18 +264,7 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose
     portal = Portal()
     portal.start()
     try:
-        device = portal.enter(
-            open_async(
-                uri,
-                mode,
-                credentials=credentials,
-                connect_timeout=connect_timeout,
-                timeout=timeout,
-                chunk_size=chunk_size,
-                max_in_flight=max_in_flight,
-                write_behind=write_behind,
-            )
-        )
+        device = portal.enter(open_async(uri, mode, **options))
     except BaseException:
         portal.close()
         raise
@@ -291,88 +275,44 @@ def create(
     uri: GlusterURI | str,
     size: int,
     *,
-    preallocation: Preallocation = "off",
-    exist_ok: bool = False,
-    parents: bool = False,
-    credentials: Credentials | None = None,
-    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
     call_timeout: float | None = None,
+    **options: Unpack[CreateOptions],
 ) -> None:
-    """Create an image (blocking API); see :func:`pygluster.create_async`."""
-    portal = Portal()
-    portal.start()
-    try:
-        portal.call(
-            _create,
-            uri,
-            size,
-            preallocation,
-            exist_ok,
-            parents,
-            credentials,
-            connect_timeout,
-            timeout,
-            timeout=call_timeout,
-            what=f"create {uri}",
-        )
-    finally:
-        portal.close()
+    """Create an image (blocking API); see :func:`pygluster.create_async`.
 
-
-async def _create(
-    uri: GlusterURI | str,
-    size: int,
-    preallocation: Preallocation,
-    exist_ok: bool,
-    parents: bool,
-    credentials: Credentials | None,
-    connect_timeout: float | None,
-    timeout: float | None,  # noqa: ASYNC109 - per request, passed on
-) -> None:
-    await create_async(
-        uri,
-        size,
-        preallocation=preallocation,
-        exist_ok=exist_ok,
-        parents=parents,
-        credentials=credentials,
-        connect_timeout=connect_timeout,
-        timeout=timeout,
+    Takes create_async's keyword arguments, with its defaults; ``call_timeout``
+    bounds the whole call (None = no limit).
+    """
+    _run_once(
+        functools.partial(create_async, uri, size, **options),
+        call_timeout,
+        f"create {uri}",
     )
 
 
 def remove(
     uri: GlusterURI | str,
     *,
-    credentials: Credentials | None = None,
-    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-    timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
     call_timeout: float | None = None,
+    **options: Unpack[ConnectOptions],
 ) -> None:
-    """Delete an image (blocking API); see :func:`pygluster.blockdev.remove_async`."""
+    """Delete an image (blocking API); see :func:`pygluster.blockdev.remove_async`.
+
+    Takes remove_async's keyword arguments, with its defaults; ``call_timeout``
+    bounds the whole call (None = no limit).
+    """
+    _run_once(
+        functools.partial(remove_async, uri, **options), call_timeout, f"remove {uri}"
+    )
+
+
+def _run_once(
+    afn: Callable[[], Awaitable[None]], timeout: float | None, what: str
+) -> None:
+    """Run ``afn`` in a portal of its own, started for it and closed after."""
     portal = Portal()
     portal.start()
     try:
-        portal.call(
-            _remove,
-            uri,
-            credentials,
-            connect_timeout,
-            timeout,
-            timeout=call_timeout,
-            what=f"remove {uri}",
-        )
+        portal.call(afn, timeout=timeout, what=what)
     finally:
         portal.close()
-
-
-async def _remove(
-    uri: GlusterURI | str,
-    credentials: Credentials | None,
-    connect_timeout: float | None,
-    timeout: float | None,  # noqa: ASYNC109 - per request, passed on
-) -> None:
-    await remove_async(
-        uri, credentials=credentials, connect_timeout=connect_timeout, timeout=timeout
-    )

@@ -485,6 +485,15 @@ class _Parser:
     def _peek(self) -> _Token:
         return self._tokens[self._pos]
 
+    def _expect(self, kind: _Kind, expected: str, after: str = "") -> _Token:
+        """The next token, which must be a ``kind``; else what was expected."""
+        token = self._next()
+        if token.kind is not kind:
+            raise VolfileError(
+                f"{expected}, got {token.describe()}{after}", token.lineno
+            )
+        return token
+
     def parse(self) -> Graph:
         if self._peek().kind is _Kind.EOF:
             raise VolfileError("empty volfile: expected 'volume'", self._peek().lineno)
@@ -499,17 +508,8 @@ class _Parser:
         return Graph(tuple(self._xlators.values()))
 
     def _volume(self) -> None:
-        start = self._next()
-        if start.kind is not _Kind.VOLUME:
-            raise VolfileError(
-                f"expected 'volume', got {start.describe()}", start.lineno
-            )
-        name_token = self._next()
-        if name_token.kind is not _Kind.WORD:
-            raise VolfileError(
-                f"expected a volume name after 'volume', got {name_token.describe()}",
-                name_token.lineno,
-            )
+        start = self._expect(_Kind.VOLUME, "expected 'volume'")
+        name_token = self._expect(_Kind.WORD, "expected a volume name after 'volume'")
         name = name_token.value
         if name in self._xlators:
             first = self._xlators[name].lineno
@@ -521,21 +521,10 @@ class _Parser:
 
         # graph.y VOLUME_DATA: TYPE_LINE comes first; the OPTIONS_LINE-first
         # alternatives exist only to fail in volume_end ("type" not specified).
-        token = self._next()
-        if token.kind is not _Kind.TYPE:
-            raise VolfileError(
-                f"{where}: expected 'type' first, got {token.describe()}",
-                token.lineno,
-            )
-        type_line = token.lineno
-        token = self._next()
-        if token.kind is not _Kind.WORD:
-            raise VolfileError(
-                f"{where}: expected a translator type after 'type', "
-                f"got {token.describe()}",
-                token.lineno,
-            )
-        xl_type = token.value
+        type_line = self._expect(_Kind.TYPE, f"{where}: expected 'type' first").lineno
+        xl_type = self._expect(
+            _Kind.WORD, f"{where}: expected a translator type after 'type'"
+        ).value
 
         options: dict[str, str] = {}
         option_lines: dict[str, int] = {}
@@ -544,20 +533,14 @@ class _Parser:
         while True:
             token = self._next()
             if token.kind is _Kind.OPTION:
-                key = self._next()
-                if key.kind is not _Kind.WORD:
-                    raise VolfileError(
-                        f"{where}: expected 'option KEY VALUE', got "
-                        f"{key.describe()} after 'option'",
-                        key.lineno,
-                    )
-                value = self._next()
-                if value.kind is not _Kind.WORD:
-                    raise VolfileError(
-                        f"{where}: expected a value for 'option {key.value}', "
-                        f"got {value.describe()}",
-                        value.lineno,
-                    )
+                key = self._expect(
+                    _Kind.WORD,
+                    f"{where}: expected 'option KEY VALUE'",
+                    after=" after 'option'",
+                )
+                value = self._expect(
+                    _Kind.WORD, f"{where}: expected a value for 'option {key.value}'"
+                )
                 if key.value in options:
                     raise VolfileError(
                         f"{where}: duplicate 'option {key.value}' (first set "

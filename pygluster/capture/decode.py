@@ -388,6 +388,40 @@ def _plausible_record(buf: bytearray, at: int) -> bool:
     return False
 
 
+@dataclasses.dataclass(slots=True)
+class _Delivery:
+    """Bytes of one direction on their way to records: the connection and
+    direction they belong to, the segment (time, frame) that brought them, and
+    the list the messages they complete go to."""
+
+    conn: Connection
+    direction: _Direction
+    time: float
+    frame: int
+    out: list[Message]
+
+    def message(self, type_: str) -> Message:
+        """A message of this direction, stamped with the segment's time."""
+        return Message(
+            time=self.time,
+            frame=self.frame,
+            conn=self.conn.id,
+            src=self.direction.src,
+            dst=self.direction.dst,
+            type=type_,
+        )
+
+    def event(self, *, error: str | None = None, note: str | None = None) -> None:
+        """Report something about the stream itself (a gap, skipped bytes)."""
+        event = self.message("stream")
+        event.error, event.note = error, note
+        self.out.append(event)
+
+
+def _report_skip(delivery: _Delivery, count: int) -> None:
+    delivery.event(note=f"skipped {count} bytes that do not start an RPC record")
+
+
 class Decoder:
     """Decodes the gluster RPC traffic of a capture, segment by segment.
 
@@ -416,7 +450,9 @@ class Decoder:
             if peer is not None and peer.next_seq is not None:
                 chunks = peer.acked(segment.ack)
                 if chunks:
-                    self._deliver(conn, peer, chunks, segment.time, segment.frame, out)
+                    self._deliver(
+                        _Delivery(conn, peer, segment.time, segment.frame, out), chunks
+                    )
         if segment.flags & SYN:
             if direction.next_seq is None:
                 direction.next_seq = (segment.seq + 1) % _SEQ_MOD
@@ -433,7 +469,9 @@ class Decoder:
         chunks = direction.accept(segment.seq, segment.payload)
         if segment.missing:
             chunks += direction.skip(segment.missing)
-        self._deliver(conn, direction, chunks, segment.time, segment.frame, out)
+        self._deliver(
+            _Delivery(conn, direction, segment.time, segment.frame, out), chunks
+        )
         return out
 
     def finish(self) -> list[Message]:
@@ -441,21 +479,13 @@ class Decoder:
         out: list[Message] = []
         for (conn_id, _), direction in self._directions.items():
             conn = self.connections[conn_id]
-            chunks = direction.flush()
-            self._deliver(
-                conn, direction, chunks, self._last_time, self._last_frame, out
-            )
+            at_end = _Delivery(conn, direction, self._last_time, self._last_frame, out)
+            self._deliver(at_end, direction.flush())
             buffered = direction.reader.buffered if direction.synced else 0
             if buffered:
-                out.append(
-                    self._event(
-                        conn,
-                        direction,
-                        self._last_time,
-                        self._last_frame,
-                        error=f"capture ends inside a record ({buffered} bytes of "
-                        "it captured)",
-                    )
+                at_end.event(
+                    error=f"capture ends inside a record ({buffered} bytes of "
+                    "it captured)"
                 )
         return out
 
@@ -503,26 +533,13 @@ class Decoder:
 
     # --- framing ---
 
-    def _deliver(
-        self,
-        conn: Connection,
-        direction: _Direction,
-        chunks: list[bytes | int],
-        time: float,
-        frame: int,
-        out: list[Message],
-    ) -> None:
+    def _deliver(self, delivery: _Delivery, chunks: list[bytes | int]) -> None:
+        direction = delivery.direction
         for chunk in chunks:
             if isinstance(chunk, int):
-                out.append(
-                    self._event(
-                        conn,
-                        direction,
-                        time,
-                        frame,
-                        error=f"{chunk} bytes missing from the capture; the partial "
-                        "record is abandoned and the stream resynced",
-                    )
+                delivery.event(
+                    error=f"{chunk} bytes missing from the capture; the partial "
+                    "record is abandoned and the stream resynced"
                 )
                 self._unsync(direction)
                 continue
@@ -530,26 +547,20 @@ class Decoder:
                 direction.reader.feed(chunk)
             else:
                 direction.scan += chunk
-                data = self._resync(conn, direction, time, frame, out)
+                data = self._resync(delivery)
                 if data is None:
                     continue
                 direction.reader.feed(data)
-            self._drain(conn, direction, time, frame, out)
+            self._drain(delivery)
 
     def _unsync(self, direction: _Direction) -> None:
         direction.synced = False
         direction.reader = RecordReader()
         direction.scan.clear()
 
-    def _resync(
-        self,
-        conn: Connection,
-        direction: _Direction,
-        time: float,
-        frame: int,
-        out: list[Message],
-    ) -> bytes | None:
+    def _resync(self, delivery: _Delivery) -> bytes | None:
         """Find a record start in the scan buffer; return the bytes from there."""
+        direction = delivery.direction
         buf = direction.scan
         at = 0
         while True:
@@ -559,105 +570,48 @@ class Decoder:
                 keep = len(buf) - (at if at >= 0 else len(buf))
                 dropped = len(buf) - keep
                 if dropped:
-                    self._report_skip(conn, direction, time, frame, dropped, out)
+                    _report_skip(delivery, dropped)
                     del buf[:dropped]
                 return None
             if _plausible_record(buf, at):
                 break
             at += 1
         if at:
-            self._report_skip(conn, direction, time, frame, at, out)
+            _report_skip(delivery, at)
         data = bytes(buf[at:])
         buf.clear()
         direction.synced = True
         return data
 
-    def _report_skip(
-        self,
-        conn: Connection,
-        direction: _Direction,
-        time: float,
-        frame: int,
-        count: int,
-        out: list[Message],
-    ) -> None:
-        out.append(
-            self._event(
-                conn,
-                direction,
-                time,
-                frame,
-                note=f"skipped {count} bytes that do not start an RPC record",
-            )
-        )
-
-    def _drain(
-        self,
-        conn: Connection,
-        direction: _Direction,
-        time: float,
-        frame: int,
-        out: list[Message],
-    ) -> None:
+    def _drain(self, delivery: _Delivery) -> None:
+        direction = delivery.direction
         while True:
             try:
                 record = direction.reader.next_record()
             except RemoteProtocolError as exc:
-                out.append(self._event(conn, direction, time, frame, error=str(exc)))
+                delivery.event(error=str(exc))
                 self._unsync(direction)
                 return
             if record is None:
                 return
             assert not isinstance(record, DivertedRecord)  # we never divert
-            message, framed = self._message(conn, direction, record, time, frame)
-            conn.messages += 1
-            out.append(message)
+            message, framed = self._message(delivery, record)
+            delivery.conn.messages += 1
+            delivery.out.append(message)
             if not framed:
                 # The header did not decode: the framing cannot be trusted.
                 self._unsync(direction)
                 return
 
-    def _event(
-        self,
-        conn: Connection,
-        direction: _Direction,
-        time: float,
-        frame: int,
-        *,
-        error: str | None = None,
-        note: str | None = None,
-    ) -> Message:
-        return Message(
-            time=time,
-            frame=frame,
-            conn=conn.id,
-            src=direction.src,
-            dst=direction.dst,
-            type="stream",
-            error=error,
-            note=note,
-        )
-
     # --- decoding ---
 
     def _message(
-        self,
-        conn: Connection,
-        direction: _Direction,
-        record: bytes | memoryview,
-        time: float,
-        frame: int,
+        self, delivery: _Delivery, record: bytes | memoryview
     ) -> tuple[Message, bool]:
         """Decode one record; False if its RPC header is garbage."""
-        message = Message(
-            time=time,
-            frame=frame,
-            conn=conn.id,
-            src=direction.src,
-            dst=direction.dst,
-            type="?",
-            record_len=len(record),
-        )
+        conn, direction = delivery.conn, delivery.direction
+        message = delivery.message("?")
+        message.record_len = len(record)
         if len(record) >= 8:
             message.xid, mtype = _XID_MTYPE.unpack_from(record)
             message.type = {0: "call", 1: "reply"}.get(mtype, "?")

@@ -131,6 +131,31 @@ def _local_ranges(fd: int, size: int) -> Iterator[tuple[int, int, bool]]:
         pos = hole_at
 
 
+async def _send_data(
+    send: trio.MemorySendChannel[Piece],
+    start: int,
+    end: int,
+    read: Callable[[int, int], Awaitable[bytes]],
+    name: str,
+    kind: str,
+) -> None:
+    """Send the data run [start, end) of ``name`` in CHUNK_SIZE pieces.
+
+    ``read(count, offset)`` reads the source. A short read inside a run the
+    source said it had means it shrank while copying: fail rather than end
+    with a silently shorter copy (``kind``, "image" or "file", says what).
+    """
+    for pos in range(start, end, CHUNK_SIZE):
+        count = min(CHUNK_SIZE, end - pos)
+        data = await read(count, pos)
+        if len(data) < count:
+            raise CommandError(
+                f"read {count} bytes at offset {pos} of {name}: got only "
+                f"{len(data)} (the {kind} shrank while copying)"
+            )
+        await send.send(Piece(pos, count, data))
+
+
 class GlusterSource:
     def __init__(self, device: blockdev.AsyncBlockDevice, size: int) -> None:
         self.device = device
@@ -140,19 +165,13 @@ class GlusterSource:
     async def produce(self, send: trio.MemorySendChannel[Piece]) -> None:
         async with send:
             for extent in await self.device.extents():
-                end = extent.offset + extent.length
                 if not extent.data:
                     await send.send(Piece(extent.offset, extent.length, None))
                     continue
-                for pos in range(extent.offset, end, CHUNK_SIZE):
-                    count = min(CHUNK_SIZE, end - pos)
-                    data = await self.device.pread(count, pos)
-                    if len(data) < count:
-                        raise CommandError(
-                            f"read {count} bytes at offset {pos} of {self.name}: "
-                            f"got only {len(data)} (the image shrank while copying)"
-                        )
-                    await send.send(Piece(pos, count, data))
+                end = extent.offset + extent.length
+                await _send_data(
+                    send, extent.offset, end, self.device.pread, self.name, "image"
+                )
 
 
 class LocalSource:
@@ -193,15 +212,10 @@ class LocalSource:
                 await send.send(Piece(offset, length, None))
                 continue
             end = offset + length
-            for pos in range(offset, end, CHUNK_SIZE):
-                count = min(CHUNK_SIZE, end - pos)
-                data = await trio.to_thread.run_sync(os.pread, self.fd, count, pos)
-                if len(data) < count:
-                    raise CommandError(
-                        f"read {count} bytes at offset {pos} of {self.name}: got "
-                        f"only {len(data)} (the file shrank while copying)"
-                    )
-                await send.send(Piece(pos, count, data))
+            await _send_data(send, offset, end, self._pread, self.name, "file")
+
+    async def _pread(self, count: int, offset: int) -> bytes:
+        return await trio.to_thread.run_sync(os.pread, self.fd, count, offset)
 
 
 class GlusterDestination:

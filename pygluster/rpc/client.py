@@ -54,7 +54,7 @@ import socket
 import time
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict, TypeVar, Unpack
 
 import trio
 
@@ -756,16 +756,23 @@ async def _connect(address: Address) -> socket.socket:
     return await _connect_tcp(address)
 
 
+class ClientOptions(TypedDict, total=False):
+    """:func:`client_over_stream`'s keyword arguments, which
+    :func:`open_rpc_client` takes too and passes on as they are."""
+
+    credentials: Credentials | None
+    call_timeout: float | None
+    max_record_size: int | None
+    ping_timeout: float | None
+    trace_label: str | None
+
+
 @asynccontextmanager
 async def open_rpc_client(
     address: Address,
     *,
-    credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-    call_timeout: float | None = None,
-    max_record_size: int | None = None,
-    ping_timeout: float | None = None,
-    trace_label: str | None = None,
+    **options: Unpack[ClientOptions],
 ) -> AsyncIterator[RpcClient]:
     """Connect to an RPC server and yield a client for it.
 
@@ -791,15 +798,7 @@ async def open_rpc_client(
         sock = await _connect(address)
     if scope.cancelled_caught:
         raise RpcTimeout(f"connecting to {address} took longer than {limit:g} s")
-    async with client_over_stream(
-        sock,
-        str(address),
-        credentials=credentials,
-        call_timeout=call_timeout,
-        max_record_size=max_record_size,
-        ping_timeout=ping_timeout,
-        trace_label=trace_label,
-    ) as client:
+    async with client_over_stream(sock, str(address), **options) as client:
         yield client
 
 

@@ -47,6 +47,7 @@ from pygluster.xlators.graph import open_client_graph, plan
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.client import RpcClient
     from pygluster.uri import GlusterURI, Server
@@ -211,11 +212,26 @@ class _Timer:
         return (time.perf_counter() - self._start) * 1000
 
 
+class _Checks(list[Check]):
+    """The checks of a walk (or of one brick), in the order they were made."""
+
+    def add(
+        self,
+        name: str,
+        status: Status,
+        detail: str,
+        fix: str | None = None,
+        timer: _Timer | None = None,
+    ) -> None:
+        """Record a check; ``timer`` (started with the step) gives its duration."""
+        self.append(Check(name, status, detail, fix, timer.ms if timer else 0.0))
+
+
 @dataclass
 class _BrickResult:
     """The checks of one brick, and how far it got."""
 
-    checks: list[Check] = field(default_factory=list)
+    checks: _Checks = field(default_factory=_Checks)
     port: int | None = None
     portmap_error: MgmtError | None = None
     listening: bool = False
@@ -257,19 +273,18 @@ class _Doctor:
         self.connect_timeout = connect_timeout
         self.call_timeout = call_timeout
         self.credentials = credentials
-        self.checks: list[Check] = []
+        self.checks = _Checks()
 
-    def add(
-        self,
-        name: str,
-        status: Status,
-        detail: str,
-        fix: str | None = None,
-        timer: _Timer | None = None,
-    ) -> Check:
-        check = Check(name, status, detail, fix, timer.ms if timer else 0.0)
-        self.checks.append(check)
-        return check
+    def _client(
+        self, connected: _Connected, peer: Server | Brick
+    ) -> AbstractAsyncContextManager[RpcClient]:
+        """An RPC client over a stream the walk connected itself."""
+        return client_over_stream(
+            connected.stream,
+            str(peer),
+            credentials=self.credentials,
+            call_timeout=self.call_timeout,
+        )
 
     # --- glusterd --------------------------------------------------------------
 
@@ -280,12 +295,7 @@ class _Doctor:
             connected = await self._reach_glusterd(server)
             if connected is None:
                 continue
-            async with client_over_stream(
-                connected.stream,
-                str(server),
-                credentials=self.credentials,
-                call_timeout=self.call_timeout,
-            ) as client:
+            async with self._client(connected, server) as client:
                 if not await self._dump_glusterd(server, client):
                     continue
                 if text is None:
@@ -297,7 +307,7 @@ class _Doctor:
                         return
                     volume_id = await self._volume_id(server, client)
         if text is None:
-            self.add("GETSPEC " + self.volume, "skip", "no glusterd answered")
+            self.checks.add("GETSPEC " + self.volume, "skip", "no glusterd answered")
             self._skip_rest("no glusterd answered")
             return
         graph = self._parse(text)
@@ -309,9 +319,11 @@ class _Doctor:
         await self._image(graph, supported=supported, bricks_down=down)
 
     def _skip_rest(self, reason: str) -> None:
-        self.add("bricks", "skip", f"not checked: {reason}")
+        self.checks.add("bricks", "skip", f"not checked: {reason}")
         if self.uri.path is not None:
-            self.add(f"LOOKUP {self.uri.image_path}", "skip", f"not tried: {reason}")
+            self.checks.add(
+                f"LOOKUP {self.uri.image_path}", "skip", f"not tried: {reason}"
+            )
 
     async def _resolve(self, host: str, port: int) -> list[Any] | None:
         """getaddrinfo (A and AAAA) as a check; the sockaddrs, or None."""
@@ -323,7 +335,7 @@ class _Doctor:
                     host, port, type=socket.SOCK_STREAM
                 )
             except socket.gaierror as exc:
-                self.add(
+                self.checks.add(
                     name,
                     "fail",
                     f"cannot resolve {host!r}: {exc.strerror}",
@@ -334,7 +346,7 @@ class _Doctor:
                 )
                 return None
         if scope.cancelled_caught:
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"resolving {host!r} took longer than "
@@ -347,7 +359,7 @@ class _Doctor:
         v6 = [str(i[4][0]) for i in infos if i[0] == socket.AF_INET6]
         parts = [f"A {', '.join(dict.fromkeys(v4))}" if v4 else "no A"]
         parts.append(f"AAAA {', '.join(dict.fromkeys(v6))}" if v6 else "no AAAA")
-        self.add(name, "ok", "; ".join(parts), None, timer)
+        self.checks.add(name, "ok", "; ".join(parts), None, timer)
         return [i[4] for i in infos]
 
     async def _connect(
@@ -399,7 +411,7 @@ class _Doctor:
                         )
                     elif exc.errno == errno.EACCES:
                         fix = f"run as a user that may open {server.socket} (root)"
-                    self.add(
+                    self.checks.add(
                         name,
                         "fail",
                         f"cannot connect to {server.socket}: {_os_error_text(exc)}",
@@ -408,9 +420,9 @@ class _Doctor:
                     )
                     return None
             if scope.cancelled_caught:
-                self.add(name, "fail", "no answer", None, timer)
+                self.checks.add(name, "fail", "no answer", None, timer)
                 return None
-            self.add(name, "ok", f"connected to {server.socket}", None, timer)
+            self.checks.add(name, "ok", f"connected to {server.socket}", None, timer)
             return _Connected(stream, "local", str(server))
         infos = await self._resolve(server.host, server.port)
         if infos is None:
@@ -430,7 +442,7 @@ class _Doctor:
                     f"check that {server.host} is up and that a firewall lets "
                     f"this machine reach TCP port {server.port} (glusterd)"
                 )
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"cannot connect: {'; '.join(failures)}",
@@ -441,7 +453,7 @@ class _Doctor:
         detail = f"connected to {connected.remote} from {connected.local}"
         if failures:
             detail += f" (failed first: {'; '.join(failures)})"
-        self.add(name, "ok", detail, None, timer)
+        self.checks.add(name, "ok", detail, None, timer)
         return connected
 
     async def _dump_glusterd(self, server: Server, client: RpcClient) -> bool:
@@ -452,7 +464,7 @@ class _Doctor:
                 glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
             )
         except GlusterError as exc:
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"glusterd did not answer DUMP: {exc}",
@@ -463,7 +475,7 @@ class _Doctor:
         offered = {(p.prognum, p.progver) for p in reply.prog}
         names = ", ".join(f"{p.progname} v{p.progver}" for p in reply.prog)
         if (ProgramNumber.GLUSTER_HNDSK, 2) not in offered:
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"no Gluster Handshake v2 among the programs offered ({names})",
@@ -487,7 +499,7 @@ class _Doctor:
             # glusterd offers portmap on TCP only (protocol.md §1).
             detail += "; no Portmap here (normal on the unix socket: bricks are "
             detail += f"portmapped over TCP port {GLUSTERD_PORT} of their host)"
-        self.add(name, "ok", detail, None, timer)
+        self.checks.add(name, "ok", detail, None, timer)
         return True
 
     async def _getspec(self, server: Server, client: RpcClient) -> str | None:
@@ -497,7 +509,7 @@ class _Doctor:
             text = await getspec(client, self.volume)
         except MgmtError as exc:
             if exc.errno == errno.ENOENT:
-                self.add(
+                self.checks.add(
                     name,
                     "fail",
                     f"glusterd on {server} has no volume {self.volume!r}",
@@ -506,12 +518,14 @@ class _Doctor:
                     timer,
                 )
             else:
-                self.add(name, "fail", str(exc), None, timer)
+                self.checks.add(name, "fail", str(exc), None, timer)
             return None
         except GlusterError as exc:
-            self.add(name, "fail", str(exc), None, timer)
+            self.checks.add(name, "fail", str(exc), None, timer)
             return None
-        self.add(name, "ok", f"volfile of {len(text)} bytes from {server}", None, timer)
+        self.checks.add(
+            name, "ok", f"volfile of {len(text)} bytes from {server}", None, timer
+        )
         return text
 
     async def _volume_id(self, server: Server, client: RpcClient) -> str | None:
@@ -535,7 +549,7 @@ class _Doctor:
         try:
             return volfile.parse(text)
         except GlusterError as exc:
-            self.add(
+            self.checks.add(
                 f"volume {self.volume}",
                 "fail",
                 f"the volfile glusterd sent does not parse: {exc}",
@@ -550,7 +564,7 @@ class _Doctor:
         refused = [step for step in plan(graph) if step.action == "refuse"]
         if refused:
             what = ", ".join(f"{s.name} ({s.type})" for s in refused)
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"{ident}{layout}; pygluster cannot run {what}",
@@ -559,7 +573,7 @@ class _Doctor:
                 "arbiter, shard)",
             )
             return False
-        self.add(name, "ok", f"{ident}{layout}; pygluster supports it")
+        self.checks.add(name, "ok", f"{ident}{layout}; pygluster supports it")
         return True
 
     # --- bricks ------------------------------------------------------------------
@@ -569,7 +583,7 @@ class _Doctor:
         try:
             bricks = graph.bricks()
         except GlusterError as exc:
-            self.add("bricks", "fail", str(exc))
+            self.checks.add("bricks", "fail", str(exc))
             return None
         results = [_BrickResult() for _ in bricks]
 
@@ -590,7 +604,7 @@ class _Doctor:
             r.portmap_error is not None or r.refused for r in results
         )
         if stopped:
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"no brick process of {self.volume!r} is running (glusterd has "
@@ -600,15 +614,15 @@ class _Doctor:
                 f"volume info {self.volume}` says Started)",
             )
         elif len(running) < len(results):
-            self.add(
+            self.checks.add(
                 name,
                 "warn",
                 f"{len(running)} of {len(results)} brick processes running",
             )
         elif len(results) == 1:
-            self.add(name, "ok", "the brick process is running")
+            self.checks.add(name, "ok", "the brick process is running")
         else:
-            self.add(name, "ok", f"all {len(results)} brick processes running")
+            self.checks.add(name, "ok", f"all {len(results)} brick processes running")
 
         for brick, result in zip(bricks, results, strict=True):
             if result.port is None and not result.checks:
@@ -622,7 +636,7 @@ class _Doctor:
             else:
                 self.checks.extend(result.checks)
             if result.port is None:
-                self.add(f"brick {brick}", "skip", "not connected: no port")
+                self.checks.add(f"brick {brick}", "skip", "not connected: no port")
         return [str(b) for b, r in zip(bricks, results, strict=True) if not r.usable]
 
     async def _portmap(self, brick: Brick, result: _BrickResult) -> None:
@@ -630,8 +644,8 @@ class _Doctor:
         timer = _Timer()
         if brick.port is not None:
             result.port = brick.port
-            result.checks.append(
-                Check(name, "ok", f"port {brick.port} (remote-port in the volfile)")
+            result.checks.add(
+                name, "ok", f"port {brick.port} (remote-port in the volfile)"
             )
             return
         try:
@@ -644,34 +658,30 @@ class _Doctor:
             )
         except MgmtError as exc:
             result.portmap_error = exc
-            result.checks.append(
-                Check(
-                    name,
-                    "fail",
-                    f"glusterd on {brick.host} has no port for this brick: brick "
-                    "process not running (killed? crashed?)",
-                    f"`gluster volume start {self.volume} force` restarts missing "
-                    f"brick processes; `gluster volume status {self.volume}` "
-                    "shows them, /var/log/glusterfs/bricks/ says why one died",
-                    timer.ms,
-                )
+            result.checks.add(
+                name,
+                "fail",
+                f"glusterd on {brick.host} has no port for this brick: brick "
+                "process not running (killed? crashed?)",
+                f"`gluster volume start {self.volume} force` restarts missing "
+                f"brick processes; `gluster volume status {self.volume}` "
+                "shows them, /var/log/glusterfs/bricks/ says why one died",
+                timer,
             )
             return
         except GlusterError as exc:
-            result.checks.append(
-                Check(
-                    name,
-                    "fail",
-                    f"cannot ask glusterd on {brick.host}: {exc}",
-                    f"glusterd must run on {brick.host} and TCP port "
-                    f"{GLUSTERD_PORT} must be reachable from here (portmap is "
-                    "not offered on the unix socket)",
-                    timer.ms,
-                )
+            result.checks.add(
+                name,
+                "fail",
+                f"cannot ask glusterd on {brick.host}: {exc}",
+                f"glusterd must run on {brick.host} and TCP port "
+                f"{GLUSTERD_PORT} must be reachable from here (portmap is "
+                "not offered on the unix socket)",
+                timer,
             )
             return
         result.port = port
-        result.checks.append(Check(name, "ok", f"port {port}", None, timer.ms))
+        result.checks.add(name, "ok", f"port {port}", None, timer)
 
     async def _brick(self, graph: Graph, brick: Brick, result: _BrickResult) -> None:
         assert result.port is not None
@@ -686,15 +696,13 @@ class _Doctor:
                     brick.host, port, type=socket.SOCK_STREAM
                 )
         except socket.gaierror as exc:
-            checks.append(
-                Check(
-                    name,
-                    "fail",
-                    f"cannot resolve {brick.host!r}: {exc.strerror}",
-                    f"this machine must resolve the brick host names the volume "
-                    f"was created with (add {brick.host} to DNS or /etc/hosts)",
-                    timer.ms,
-                )
+            checks.add(
+                name,
+                "fail",
+                f"cannot resolve {brick.host!r}: {exc.strerror}",
+                f"this machine must resolve the brick host names the volume "
+                f"was created with (add {brick.host} to DNS or /etc/hosts)",
+                timer,
             )
             return
         addrs = [(i[0], i[4]) for i in infos]
@@ -715,32 +723,23 @@ class _Doctor:
                     f"(glusterd's base-port..max-port, 49152-60999 by default; "
                     f"this one is {port})"
                 )
-            checks.append(
-                Check(
-                    name,
-                    "fail",
-                    f"cannot connect: {'; '.join(failures) or 'no address'}",
-                    fix,
-                    timer.ms,
-                )
+            checks.add(
+                name,
+                "fail",
+                f"cannot connect: {'; '.join(failures) or 'no address'}",
+                fix,
+                timer,
             )
             return
         result.listening = True
-        checks.append(
-            Check(
-                name,
-                "ok",
-                f"connected to {connected.remote} from {connected.local}",
-                None,
-                timer.ms,
-            )
+        checks.add(
+            name,
+            "ok",
+            f"connected to {connected.remote} from {connected.local}",
+            None,
+            timer,
         )
-        async with client_over_stream(
-            connected.stream,
-            str(brick),
-            credentials=self.credentials,
-            call_timeout=self.call_timeout,
-        ) as client:
+        async with self._client(connected, brick) as client:
             if not await self._dump_brick(brick, client, checks):
                 return
             if not await self._setvolume(graph, brick, client, connected, checks):
@@ -751,7 +750,7 @@ class _Doctor:
             await self._address_auth(graph, brick, addrs, checks)
 
     async def _dump_brick(
-        self, brick: Brick, client: RpcClient, checks: list[Check]
+        self, brick: Brick, client: RpcClient, checks: _Checks
     ) -> bool:
         name = f"DUMP brick {brick}"
         timer = _Timer()
@@ -760,21 +759,19 @@ class _Doctor:
                 glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
             )
         except GlusterError as exc:
-            checks.append(Check(name, "fail", str(exc), None, timer.ms))
+            checks.add(name, "fail", str(exc), None, timer)
             return False
         offered = {(p.prognum, p.progver) for p in reply.prog}
         if (ProgramNumber.GLUSTER_FOP, fops.FOP_PROGRAM.version) not in offered:
-            checks.append(
-                Check(
-                    name,
-                    "fail",
-                    "the brick does not offer GlusterFS fops v400",
-                    "pygluster needs glusterfs >= 4 on the servers",
-                    timer.ms,
-                )
+            checks.add(
+                name,
+                "fail",
+                "the brick does not offer GlusterFS fops v400",
+                "pygluster needs glusterfs >= 4 on the servers",
+                timer,
             )
             return False
-        checks.append(Check(name, "ok", "fops v400 offered", None, timer.ms))
+        checks.add(name, "ok", "fops v400 offered", None, timer)
         return True
 
     async def _setvolume(
@@ -783,7 +780,7 @@ class _Doctor:
         brick: Brick,
         client: RpcClient,
         connected: _Connected,
-        checks: list[Check],
+        checks: _Checks,
     ) -> bool:
         name = f"SETVOLUME {brick}"
         timer = _Timer()
@@ -796,7 +793,7 @@ class _Doctor:
                 cred=self.credentials.auth_v3(),
             )
         except GlusterError as exc:
-            checks.append(Check(name, "fail", str(exc), None, timer.ms))
+            checks.add(name, "fail", str(exc), None, timer)
             return False
         message = glusterd.dict_str(reply.dict, "ERROR") or "no reason given"
         if reply.op_ret < 0:
@@ -819,21 +816,19 @@ class _Doctor:
                     f"is stale or another volume took the port; `gluster volume "
                     f"status {self.volume}`"
                 )
-            checks.append(Check(name, "fail", detail, fix, timer.ms))
+            checks.add(name, "fail", detail, fix, timer)
             return False
         if glusterd.dict_str(reply.dict, "child_up") == "0":
-            checks.append(
-                Check(
-                    name,
-                    "fail",
-                    "accepted, but the brick's storage is not up (child_up=0)",
-                    "look at the brick log in /var/log/glusterfs/bricks/ on "
-                    f"{brick.host} (disk full, brick directory gone?)",
-                    timer.ms,
-                )
+            checks.add(
+                name,
+                "fail",
+                "accepted, but the brick's storage is not up (child_up=0)",
+                "look at the brick log in /var/log/glusterfs/bricks/ on "
+                f"{brick.host} (disk full, brick directory gone?)",
+                timer,
             )
             return False
-        checks.append(Check(name, "ok", "accepted", None, timer.ms))
+        checks.add(name, "ok", "accepted", None, timer)
         return True
 
     async def _address_auth(
@@ -841,7 +836,7 @@ class _Doctor:
         graph: Graph,
         brick: Brick,
         addrs: Sequence[tuple[int, Any]],
-        checks: list[Check],
+        checks: _Checks,
     ) -> None:
         """SETVOLUME again without the volfile's login: does auth.allow admit us?
 
@@ -858,70 +853,57 @@ class _Doctor:
         timer = _Timer()
         connected, failures = await self._connect(addrs)
         if connected is None:
-            checks.append(
-                Check(name, "skip", f"not probed: {'; '.join(failures)}", None)
-            )
+            checks.add(name, "skip", f"not probed: {'; '.join(failures)}")
             return
         node = graph[brick.xlator]
         try:
             values = await _setvolume_dict(node, brick, self.volume, self.credentials)
             values.pop("username", None)
             values.pop("password", None)
-            async with client_over_stream(
-                connected.stream,
-                str(brick),
-                credentials=self.credentials,
-                call_timeout=self.call_timeout,
-            ) as client:
+            async with self._client(connected, brick) as client:
                 reply = await client.call(
                     glusterd.SETVOLUME,
                     glusterd.GfSetvolumeReq(dict=values),
                     cred=self.credentials.auth_v3(),
                 )
         except GlusterError as exc:
-            checks.append(Check(name, "skip", f"not probed: {exc}", None, timer.ms))
+            checks.add(name, "skip", f"not probed: {exc}", None, timer)
             return
         if reply.op_ret >= 0:
-            checks.append(
-                Check(
-                    name,
-                    "ok",
-                    f"admits this client's address ({connected.local}) without "
-                    "the trusted volfile's login too",
-                    None,
-                    timer.ms,
-                )
+            checks.add(
+                name,
+                "ok",
+                f"admits this client's address ({connected.local}) without "
+                "the trusted volfile's login too",
+                None,
+                timer,
             )
             return
         if reply.op_errno != errno.EACCES:
             message = glusterd.dict_str(reply.dict, "ERROR") or "no reason given"
-            checks.append(
-                Check(
-                    name,
-                    "skip",
-                    f"probe refused for another reason: [Errno {reply.op_errno}] "
-                    f"{message!r}",
-                    None,
-                    timer.ms,
-                )
+            checks.add(
+                name,
+                "skip",
+                f"probe refused for another reason: [Errno {reply.op_errno}] "
+                f"{message!r}",
+                None,
+                timer,
             )
             return
-        checks.append(
-            Check(
-                name,
-                "warn",
-                f"auth.allow (or auth.reject) refuses this client's address "
-                f"({connected.local}); this client got in only with the "
-                "username/password that came with the volfile (glusterd adds "
-                "them for machines of its trusted pool): clients outside the "
-                "pool will be refused",
-                _auth_allow_fix(self.volume, connected.local),
-                timer.ms,
-            )
+        checks.add(
+            name,
+            "warn",
+            f"auth.allow (or auth.reject) refuses this client's address "
+            f"({connected.local}); this client got in only with the "
+            "username/password that came with the volfile (glusterd adds "
+            "them for machines of its trusted pool): clients outside the "
+            "pool will be refused",
+            _auth_allow_fix(self.volume, connected.local),
+            timer,
         )
 
     async def _ping(
-        self, graph: Graph, brick: Brick, client: RpcClient, checks: list[Check]
+        self, graph: Graph, brick: Brick, client: RpcClient, checks: _Checks
     ) -> None:
         name = f"PING {brick}"
         option = graph[brick.xlator].options.get("ping-timeout")
@@ -932,21 +914,12 @@ class _Doctor:
         try:
             reply = await client.call(glusterd.PING, None)
         except GlusterError as exc:
-            checks.append(Check(name, "fail", str(exc), None, timer.ms))
+            checks.add(name, "fail", str(exc), None, timer)
             return
-        ms = timer.ms
         if reply.op_ret < 0:
-            checks.append(Check(name, "fail", f"op_errno {reply.op_errno}", None, ms))
+            checks.add(name, "fail", f"op_errno {reply.op_errno}", None, timer)
             return
-        checks.append(
-            Check(
-                name,
-                "ok",
-                f"answered (ping-timeout {ping_timeout})",
-                None,
-                ms,
-            )
-        )
+        checks.add(name, "ok", f"answered (ping-timeout {ping_timeout})", None, timer)
 
     # --- the image ---------------------------------------------------------------
 
@@ -954,21 +927,23 @@ class _Doctor:
         self, graph: Graph, *, supported: bool, bricks_down: list[str] | None
     ) -> None:
         if self.uri.path is None:
-            self.add("LOOKUP", "skip", "the URI names a volume, not an image")
+            self.checks.add("LOOKUP", "skip", "the URI names a volume, not an image")
             return
         path = self.uri.image_path
         name = f"LOOKUP {path}"
         if not supported:
-            self.add(name, "skip", "not tried: pygluster cannot run this volume")
+            self.checks.add(name, "skip", "not tried: pygluster cannot run this volume")
             return
         if bricks_down is None:
-            self.add(name, "skip", "not tried: the bricks are unknown")
+            self.checks.add(name, "skip", "not tried: the bricks are unknown")
             return
         if bricks_down:
             # The image may live on a missing brick, and the translators
             # would wait for it to come back; the brick checks say what to do.
             listed = ", ".join(bricks_down)
-            self.add(name, "skip", f"not tried while a brick is unusable: {listed}")
+            self.checks.add(
+                name, "skip", f"not tried while a brick is unusable: {listed}"
+            )
             return
         timer = _Timer()
         limit = _limit(self.call_timeout)
@@ -982,19 +957,19 @@ class _Doctor:
                 ) as stack:
                     loc, iatt = await _resolve(stack.top, path)
         except FopError as exc:
-            self.add(name, "fail", *self._lookup_failure(exc), timer)
+            self.checks.add(name, "fail", *self._lookup_failure(exc), timer)
             return
         except GlusterError as exc:
-            self.add(name, "fail", str(exc), None, timer)
+            self.checks.add(name, "fail", str(exc), None, timer)
             return
         except BaseExceptionGroup as group:
             leaf = _first_gluster_error(group)
             if leaf is None:
                 raise
-            self.add(name, "fail", str(leaf), None, timer)
+            self.checks.add(name, "fail", str(leaf), None, timer)
             return
         if scope.cancelled_caught:
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"no answer within {limit:g} s",
@@ -1004,7 +979,7 @@ class _Doctor:
             return
         gfid = uuid.UUID(bytes=loc.gfid) if loc.gfid else None
         if iatt_is_reg(iatt):
-            self.add(
+            self.checks.add(
                 name,
                 "ok",
                 f"regular file, {iatt.ia_size} bytes, gfid {gfid}",
@@ -1013,7 +988,7 @@ class _Doctor:
             )
         else:
             kind = "a directory" if iatt_is_dir(iatt) else "not a regular file"
-            self.add(
+            self.checks.add(
                 name,
                 "fail",
                 f"{path} is {kind}, not an image",

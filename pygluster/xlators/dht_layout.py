@@ -105,23 +105,15 @@ def _dm_round(
     b1 = h1
     for _ in range(rounds):
         total = (total + _DM_DELTA) & _M32
-        b0 = (
-            b0
-            + (
-                (((b1 << 4) + a0) & _M32)
-                ^ ((b1 + total) & _M32)
-                ^ (((b1 >> 5) + a1) & _M32)
-            )
-        ) & _M32
-        b1 = (
-            b1
-            + (
-                (((b0 << 4) + a2) & _M32)
-                ^ ((b0 + total) & _M32)
-                ^ (((b0 >> 5) + a3) & _M32)
-            )
-        ) & _M32
+        b0 = (b0 + _dm_mix(b1, a0, a1, total)) & _M32
+        b1 = (b1 + _dm_mix(b0, a2, a3, total)) & _M32
     return (h0 + b0) & _M32, (h1 + b1) & _M32
+
+
+def _dm_mix(b: int, k0: int, k1: int, total: int) -> int:
+    # One half of the round, the same for both halves but for the words:
+    # ((b << 4) + k0) ^ (b + sum) ^ ((b >> 5) + k1), each term uint32.
+    return (((b << 4) + k0) & _M32) ^ ((b + total) & _M32) ^ (((b >> 5) + k1) & _M32)
 
 
 def dm_hash(name: BytesLike) -> int:

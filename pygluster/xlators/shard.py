@@ -58,6 +58,7 @@ from pygluster.errors import FopError, UnsupportedVolume
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, GfOpenFlags, SeekWhat, XattropFlags
 from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, xlator_type
+from pygluster.xlators.options import parse_size_option
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -100,12 +101,7 @@ _DEFAULT_BLOCK_SIZE = 64 * 1024**2
 
 def parse_block_size(text: str) -> int:
     """``shard-block-size`` as the volfile writes it ("4MB", "64MB", bytes)."""
-    value = text.strip().upper()
-    digits = value.rstrip("KMGTB")
-    suffix = value[len(digits) :]
-    if not digits.isdigit() or suffix not in _SIZE_SUFFIXES:
-        raise ValueError(f"shard-block-size {text!r} is not a size")
-    return int(digits) * _SIZE_SUFFIXES[suffix]
+    return parse_size_option(text, _SIZE_SUFFIXES, "shard-block-size")
 
 
 def _ptr_bytes(values: Xdata, key: str) -> bytes | None:

@@ -106,6 +106,7 @@ import trio
 from pygluster.errors import FopError, UnsupportedVolume
 from pygluster.rpc.fops import GfOpenFlags, GfxIattx
 from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, xlator_type
+from pygluster.xlators.options import parse_size_option
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -176,12 +177,7 @@ _DONE = 3  # confirmed by the bricks (or its failure handed to its caller)
 
 def parse_size(text: str) -> int:
     """A size as gluster's options write it ("1MB", "512KB", "1048576")."""
-    value = text.strip().upper()
-    digits = value.rstrip("KMGTPB")
-    unit = value[len(digits) :]
-    if not digits.isdigit() or unit not in _UNITS:
-        raise ValueError(f"{text!r} is not a size")
-    return int(digits) * _UNITS[unit]
+    return parse_size_option(text, _UNITS)
 
 
 def _parse_bool(options: dict[str, str], key: str, default: bool) -> bool:
@@ -693,14 +689,8 @@ class WriteBehindXlator(Xlator):
         """Wait for every earlier write; raise the error of one that failed."""
         if not state.pending and state.session is None:
             return
-        before = state.next_seq
         writes = list(state.pending.values())
-        error = self._first_error(state, writes)
-        if error is None:
-            await self._settle(state, writes, before, session=True)
-            error = self._first_error(state, writes)
-        if error is not None:
-            raise _reraise(error)
+        await self._settle_or_raise(state, writes, state.next_seq, session=True)
 
     async def _sync_point(self, state: _FdState, *, forget: bool) -> None:
         """FSYNC/FLUSH: retry failed writes once, wait for all, report."""
