@@ -32,7 +32,7 @@ import stat as stat_module
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
-from pygluster.errors import FopError
+from pygluster.errors import FopError, UnsupportedVolume
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -60,6 +60,7 @@ __all__ = [
     "iatt_is_dir",
     "iatt_is_reg",
     "new_entry_gfid",
+    "only_child",
     "xlator_type",
 ]
 
@@ -94,6 +95,20 @@ class Loc:
         """The parent directory, as a nameless location by its gfid."""
         assert self.parent is not None
         return Loc(self.path.rsplit("/", 1)[0] or "/", None, "", self.parent)
+
+
+def only_child(
+    node: VolfileXlator, children: list[Xlator], context: BuildContext
+) -> Xlator:
+    """The one child of a volfile node that can only stack on one (shard,
+    write-behind, a passed-through performance translator).
+
+    Raises:
+        UnsupportedVolume: the node has no child or several.
+    """
+    if len(children) != 1:
+        raise UnsupportedVolume(context.volume, node.name, node.type)
+    return children[0]
 
 
 def new_entry_gfid(loc: Loc) -> bytes:

@@ -30,7 +30,7 @@ from pygluster.errors import GlusterError, UnsupportedVolume, VolfileError
 from pygluster.xlators import afr as _afr  # noqa: F401
 from pygluster.xlators import dht as _dht  # noqa: F401
 from pygluster.xlators import shard as _shard  # noqa: F401
-from pygluster.xlators.base import XLATOR_TYPES, BuildContext
+from pygluster.xlators.base import XLATOR_TYPES, BuildContext, only_child
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.write_behind import WriteBehindXlator, write_behind_runs
 
@@ -163,11 +163,9 @@ def _make_xlator(
     cls = XLATOR_TYPES.get(node.type)
     if cls is not None:
         return cls.from_volfile(node, children, context)
-    if len(children) != 1:
-        raise UnsupportedVolume(context.volume, node.name, node.type)
     # pass-through: link the parent straight to the only child
     assert node.type in PASS_THROUGH_TYPES
-    return children[0]
+    return only_child(node, children, context)
 
 
 def _check_supported(graph: Graph, volume: str) -> None:

@@ -54,10 +54,10 @@ from typing import TYPE_CHECKING
 import trio
 
 from pygluster._concurrency import run_all
-from pygluster.errors import FopError, UnsupportedVolume
+from pygluster.errors import FopError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import DictValue, GfOpenFlags, SeekWhat, XattropFlags
-from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, xlator_type
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, only_child, xlator_type
 from pygluster.xlators.options import parse_size_option
 
 if TYPE_CHECKING:
@@ -156,9 +156,7 @@ class ShardXlator(Xlator):
     def from_volfile(
         cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
     ) -> Xlator:
-        if len(children) != 1:
-            raise UnsupportedVolume(context.volume, node.name, node.type)
-        return cls(node.name, children, dict(node.options))
+        return cls(node.name, [only_child(node, children, context)], dict(node.options))
 
     # --- helpers ---------------------------------------------------------------
 

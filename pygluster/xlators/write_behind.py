@@ -103,9 +103,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
-from pygluster.errors import FopError, UnsupportedVolume
+from pygluster.errors import FopError
 from pygluster.rpc.fops import GfOpenFlags, GfxIattx
-from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, xlator_type
+from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, only_child, xlator_type
 from pygluster.xlators.options import parse_size_option
 
 if TYPE_CHECKING:
@@ -348,10 +348,9 @@ class WriteBehindXlator(Xlator):
         cls, node: VolfileXlator, children: list[Xlator], context: BuildContext
     ) -> Xlator:
         """The translator, or (switched off) its child: passed through."""
-        if len(children) != 1:
-            raise UnsupportedVolume(context.volume, node.name, node.type)
+        child = only_child(node, children, context)
         if not write_behind_runs(node, context.write_behind):
-            return children[0]
+            return child
         return cls(node.name, children, dict(node.options), nursery=context.nursery)
 
     # --- per-fd state --------------------------------------------------------------
