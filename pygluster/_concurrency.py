@@ -44,11 +44,15 @@ async def run_all(calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
             errors.append(exc)
             scope.cancel()
 
-    if len(jobs) == 1:
-        return [await jobs[0]()]
+    if len(jobs) <= 1:
+        return [await jobs[0]()] if jobs else []
     async with trio.open_nursery() as nursery:
-        for index, call in enumerate(jobs):
+        last = len(jobs) - 1
+        for index, call in enumerate(jobs[:last]):
             nursery.start_soon(one, index, call, nursery.cancel_scope)
+        # The last one in this task: a task fewer to spawn and schedule per
+        # fan-out (replicate's every write), the same concurrency.
+        await one(last, jobs[last], nursery.cancel_scope)
     if errors:
         for extra in errors[1:]:
             log.debug("also failed: %s", extra)

@@ -30,6 +30,16 @@ class FakeBrick(MemoryBrick):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.file = self.add(fops.ROOT_GFID, "f", GFID)
+        self._connection = object()
+
+    @property
+    def connection(self) -> object | None:
+        return self._connection
+
+    def reconnect(self) -> None:
+        """As a brick connection that came back: our locks on it are gone."""
+        self._connection = object()
+        self.inodelks.clear()
 
     def __str__(self) -> str:
         return f"fake:{self.name}"
@@ -307,3 +317,19 @@ async def test_eager_lock_records_a_failure_at_once() -> None:
             assert blame(good, 2) == (1, 0, 0)
             assert good.counters(AFR_DIRTY) == (0, 0, 0)
         nursery.cancel_scope.cancel()
+
+
+async def test_eager_lock_is_taken_again_after_a_brick_reconnected() -> None:
+    async with trio.open_nursery() as nursery:
+        afr, bricks = make_eager_afr(nursery)
+        fd = await open_file(afr)
+        await afr.writev(fd, 0, b"abc")
+        bricks[1].reconnect()
+        await afr.writev(fd, 3, b"def")
+        # The second write did not ride on a lock brick 1 no longer holds.
+        for brick in bricks:
+            assert brick.calls.count("FINODELK") >= 2
+        assert bricks[1].lock_owner is not None
+        await afr.flush(fd)
+        assert dirty(bricks) == [(0, 0, 0)] * 3
+        assert all(b.data == b"abcdef" for b in bricks)

@@ -705,10 +705,15 @@ class ReplicateXlator(Xlator):
             yield txn
         finally:
             _HELD.reset(token)
-            txn.users -= 1
-            if not txn.users:
-                txn.idle_since = trio.current_time()
-                txn.kick()
+            self._unuse(txn)
+
+    @staticmethod
+    def _unuse(txn: _Transaction) -> None:
+        txn.users -= 1
+        if not txn.users:
+            txn.idle_since = trio.current_time()
+            if txn.release:
+                txn.kick()  # its holder waits for the last use to end
 
     async def _eager(self, fd: Fd, state: _FdState, fop: str) -> _Transaction:
         """Join the fd's eager transaction, or begin one."""
@@ -720,6 +725,9 @@ class ReplicateXlator(Xlator):
                 await txn.ready.wait()  # being begun by another write
             elif txn.closing or txn.release:
                 await txn.ended.wait()  # a new one only once it is unlocked
+            elif not txn.still_locked():
+                txn.release = True
+                txn.kick()
             else:
                 return txn
         txn = _Transaction(self, fd, fop)
@@ -746,21 +754,26 @@ class ReplicateXlator(Xlator):
         # Held for at most _EAGER_MAX_SECONDS: then it drains and ends even
         # if no contention notice came, so a waiting client gets its turn.
         give_up = trio.current_time() + _EAGER_MAX_SECONDS
+        delay = self.post_op_delay
         try:
-            while txn.users or not (
-                txn.release
-                or trio.current_time() >= txn.idle_since + self.post_op_delay
-            ):
-                wake = txn.rearm()
-                deadline = txn.idle_since + self.post_op_delay
+            while True:
+                now = trio.current_time()
+                if now >= give_up:
+                    txn.release = True
+                if not txn.users and (txn.release or now >= txn.idle_since + delay):
+                    break
+                # Not woken per write: a use ending kicks only a transaction
+                # asked to end; otherwise look again when the delay could be
+                # up (a write in between moves idle_since on).
                 if txn.release:
                     deadline = math.inf
                 elif txn.users:
-                    deadline = give_up
+                    deadline = min(now + delay, give_up)
+                else:
+                    deadline = min(txn.idle_since + delay, give_up)
+                wake = txn.rearm()
                 with trio.move_on_at(deadline):
                     await wake.wait()
-                if trio.current_time() >= give_up:
-                    txn.release = True
         finally:
             txn.closing = True
             # Shielded: the lock and the dirty mark must not outlive us for
@@ -818,8 +831,16 @@ class ReplicateXlator(Xlator):
         if state.session is not None:
             return await state.session.run(fop, call)
         if self.eager_lock:
-            async with self._use(fd, state, fop) as txn:
+            # _use() without the context manager (every write comes here); no
+            # fop below re-enters this fd, so nothing needs the held mark.
+            txn = state.eager
+            if txn is None or txn not in _HELD.get():
+                txn = await self._eager(fd, state, fop)
+            txn.users += 1
+            try:
                 return await txn.run(fop, call)
+            finally:
+                self._unuse(txn)
         async with self._data_transaction(fd, fop) as txn:
             return await txn.run(fop, call)
 
@@ -896,6 +917,12 @@ class _Transaction:
         self.ended = trio.Event()
         self._wake = trio.Event()
 
+    def still_locked(self) -> bool:
+        """False once a locked child has reconnected since it was locked (its
+        lock went with the old connection: writing on would be unlocked)."""
+        children = self.afr.children
+        return all(children[i].connection is self.connections[i] for i in self.locked)
+
     def kick(self) -> None:
         """Wake the task holding this transaction to look at it again."""
         self._wake.set()
@@ -911,6 +938,8 @@ class _Transaction:
         afr._require_quorum(candidates, self.fop, self.path)
         fd = self.fd
         self.locked = await self.locks.acquire(candidates)
+        # A brick drops our locks with our connection: see still_locked().
+        self.connections = [child.connection for child in afr.children]
         try:
             afr._require_quorum(self.locked, self.fop, self.path)
             dirty = afr._changelog(DATA, [], 1)

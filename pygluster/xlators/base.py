@@ -315,6 +315,13 @@ class Xlator:
         """True while this translator can take fops (a brick: connected)."""
         return True
 
+    @property
+    def connection(self) -> object | None:
+        """What names this translator's brick connection: a new value after a
+        reconnect, since the brick dropped our locks with the old one. None
+        above the bricks."""
+        return None
+
     def transaction(self, fd: Fd) -> AbstractAsyncContextManager[None]:
         """Group the writes made inside into one transaction where it matters.
 

@@ -244,6 +244,10 @@ class ClientXlator(Xlator):
         """True while the brick connection is established."""
         return self._rpc is not None and not self._rpc.is_closed
 
+    @property
+    def connection(self) -> object | None:
+        return self._rpc
+
     async def wait_connected(self) -> None:
         """Return once the brick is connected (at once if it is)."""
         while not self.is_up:
