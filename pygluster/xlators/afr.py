@@ -696,16 +696,23 @@ class ReplicateXlator(Xlator):
         that the writes in flight drain and the lock is let go.
         """
         held = _HELD.get()
-        txn = state.eager
-        if txn is None or txn not in held:
-            txn = await self._eager(fd, state, fop)
-        txn.users += 1
+        txn = await self._join(fd, state, fop, held)
         token = _HELD.set((*held, txn))
         try:
             yield txn
         finally:
             _HELD.reset(token)
             self._unuse(txn)
+
+    async def _join(
+        self, fd: Fd, state: _FdState, fop: str, held: tuple[_Transaction, ...]
+    ) -> _Transaction:
+        """The eager transaction to use, counted in use (release: _unuse)."""
+        txn = state.eager
+        if txn is None or txn not in held:
+            txn = await self._eager(fd, state, fop)
+        txn.users += 1
+        return txn
 
     @staticmethod
     def _unuse(txn: _Transaction) -> None:
@@ -726,8 +733,7 @@ class ReplicateXlator(Xlator):
             elif txn.closing or txn.release:
                 await txn.ended.wait()  # a new one only once it is unlocked
             elif not txn.still_locked():
-                txn.release = True
-                txn.kick()
+                txn.end_soon()
             else:
                 return txn
         txn = _Transaction(self, fd, fop)
@@ -802,8 +808,7 @@ class ReplicateXlator(Xlator):
         state = fd.ctx.get(self)
         if isinstance(state, _FdState) and state.eager is not None:
             txn = state.eager
-            txn.release = True
-            txn.kick()
+            txn.end_soon()
             await txn.ended.wait()
 
     def contended(self, fd: Fd) -> bool:
@@ -819,8 +824,7 @@ class ReplicateXlator(Xlator):
             # Another lock owner waits for ours: let it go once the writes in
             # flight are done (afr_contention_notify).
             for txn in self._sessions.get(event.gfid, ()):
-                txn.release = True
-                txn.kick()
+                txn.end_soon()
             return
         super().upcall(event)
 
@@ -833,10 +837,7 @@ class ReplicateXlator(Xlator):
         if self.eager_lock:
             # _use() without the context manager (every write comes here); no
             # fop below re-enters this fd, so nothing needs the held mark.
-            txn = state.eager
-            if txn is None or txn not in _HELD.get():
-                txn = await self._eager(fd, state, fop)
-            txn.users += 1
+            txn = await self._join(fd, state, fop, _HELD.get())
             try:
                 return await txn.run(fop, call)
             finally:
@@ -926,6 +927,11 @@ class _Transaction:
     def kick(self) -> None:
         """Wake the task holding this transaction to look at it again."""
         self._wake.set()
+
+    def end_soon(self) -> None:
+        """End it as soon as the fops using it are done; none join it now."""
+        self.release = True
+        self.kick()
 
     def rearm(self) -> trio.Event:
         self._wake = trio.Event()
