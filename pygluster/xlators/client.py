@@ -753,7 +753,7 @@ class ClientXlator(Xlator):
                 waits=waits,
             )
 
-        await self._lock(send, cmd, flock, unlock=(LkCmd.SETLK, _unlock(flock)))
+        await self._lock(send, cmd, flock, (LkCmd.SETLK, _unlock(flock)))
 
     async def finodelk(
         self, fd: Fd, domain: str, cmd: int, flock: Flock, xdata: Xdata = None
@@ -774,7 +774,7 @@ class ClientXlator(Xlator):
                 volume=domain,
             )
 
-        await self._lock(send, cmd, flock, unlock=(LkCmd.SETLK, _unlock(flock)))
+        await self._lock(send, cmd, flock, (LkCmd.SETLK, _unlock(flock)))
 
     async def entrylk(
         self, loc: Loc, domain: str, cmd: int, kind: int, xdata: Xdata = None
@@ -801,15 +801,15 @@ class ClientXlator(Xlator):
                 waits=waits,
             )
 
-        await self._lock(send, cmd, kind, EntrylkCmd.LOCK, (EntrylkCmd.UNLOCK, kind))
+        await self._lock(send, cmd, kind, (EntrylkCmd.UNLOCK, kind), EntrylkCmd.LOCK)
 
     async def _lock(
         self,
         send: Callable[[int, _L, bool], Awaitable[None]],
         cmd: int,
         lock: _L,
+        unlock: tuple[int, _L],
         blocking: int = LkCmd.SETLKW,
-        unlock: tuple[int, _L] | None = None,
     ) -> None:
         """A lock request: a blocking one (``cmd == blocking``) waits as long
         as the holder keeps the lock, bounded by frame-timeout alone; one that
@@ -820,7 +820,7 @@ class ClientXlator(Xlator):
         try:
             await send(cmd, lock, True)
         except FopError as exc:
-            if exc.errno == errno.ETIMEDOUT and unlock is not None:
+            if exc.errno == errno.ETIMEDOUT:
                 await self._withdraw(send, *unlock)
             raise
 
