@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,6 +45,7 @@ __all__ = [
     "FopError",
     "GlusterError",
     "GlusterWarning",
+    "InputError",
     "IoScriptError",
     "LayoutHoleError",
     "LocalProtocolError",
@@ -71,32 +72,47 @@ class GlusterError(Exception):
     """Root of everything pygluster raises on purpose."""
 
 
-class URIError(GlusterError, ValueError):
+class InputError(GlusterError, ValueError):
+    """Text a user gave (a URI, an io command) that was not accepted.
+
+    Attributes:
+        text: the text as given.
+        reason: what is wrong with it.
+    """
+
+    #: What the text is, to start the message with.
+    subject: ClassVar[str] = "input"
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"{self.subject} {text!r}: {reason}")
+
+
+class URIError(InputError):
     """A gluster URI could not be parsed or is not allowed where it was used.
 
-    Attributes:
-        uri: the URI text as given.
-        reason: what is wrong with it.
+    ``uri`` is the URI text as given (also ``text``).
     """
 
-    def __init__(self, uri: str, reason: str) -> None:
-        self.uri = uri
-        self.reason = reason
-        super().__init__(f"invalid gluster URI {uri!r}: {reason}")
+    subject = "invalid gluster URI"
+
+    @property
+    def uri(self) -> str:
+        return self.text
 
 
-class IoScriptError(GlusterError, ValueError):
+class IoScriptError(InputError):
     """An io command could not be parsed.
 
-    Attributes:
-        command: the command text as given.
-        reason: what is wrong with it.
+    ``command`` is the command text as given (also ``text``).
     """
 
-    def __init__(self, command: str, reason: str) -> None:
-        self.command = command
-        self.reason = reason
-        super().__init__(f"io command {command!r}: {reason}")
+    subject = "io command"
+
+    @property
+    def command(self) -> str:
+        return self.text
 
 
 class VolfileError(GlusterError, ValueError):

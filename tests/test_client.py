@@ -386,7 +386,9 @@ async def test_socket_path_large_payload_is_sent_whole_and_in_order() -> None:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(serve)
                 nursery.start_soon(
-                    functools.partial(client.call, fops.WRITE, args, payload=payload)
+                    functools.partial(
+                        client.call_reply, fops.WRITE, args, payload=payload
+                    )
                 )
                 await trio.sleep(0.01)
                 assert (await client.call(glusterd.PORTBYBRICK, ARGS)).port == 7
@@ -407,7 +409,7 @@ async def test_socket_path_cancel_mid_record_tears_the_connection_down() -> None
     )
     async with client_over_stream(ours, "torn") as client:
         with trio.move_on_after(0.2):
-            await client.call(fops.WRITE, args, payload=payload)  # nobody reads
+            await client.call_reply(fops.WRITE, args, payload=payload)  # nobody reads
         assert client.is_closed
         assert "cancelled mid-record" in str(client.closed_reason)
         with pytest.raises(ConnectionLost):

@@ -77,31 +77,35 @@ def add_command(commands: Any) -> None:
         _BENCH_HELP,
         _BENCH_EXAMPLES,
         takes_uri=False,
+        uri="gluster URI of the scratch image to create",
     )
-    parser.add_argument(
-        "uri", metavar="URI", help="gluster URI of the scratch image to create"
-    )
-    parser.add_argument(
-        "--rounds",
-        type=positive_integer,
-        default=bench.DEFAULT_ROUNDS,
-        metavar="N",
-        help="alternations per workload; medians are reported (default %(default)s)",
-    )
-    parser.add_argument(
-        "--runtime",
-        type=seconds,
-        default=bench.DEFAULT_RUNTIME,
-        metavar="SECONDS",
-        help="timed seconds per workload run and side (default %(default)s)",
-    )
-    parser.add_argument(
-        "--size",
-        type=_image_size,
-        default=bench.DEFAULT_SIZE,
-        metavar="SIZE",
-        help="image size: the random-offset range, and what cp-rss copies (default 1G)",
-    )
+    # The run's shape: how often, how long, over how much.
+    for flag, kind, default, metavar, text in (
+        (
+            "--rounds",
+            positive_integer,
+            bench.DEFAULT_ROUNDS,
+            "N",
+            "alternations per workload; medians are reported (default %(default)s)",
+        ),
+        (
+            "--runtime",
+            seconds,
+            bench.DEFAULT_RUNTIME,
+            "SECONDS",
+            "timed seconds per workload run and side (default %(default)s)",
+        ),
+        (
+            "--size",
+            _image_size,
+            bench.DEFAULT_SIZE,
+            "SIZE",
+            "image size: the random-offset range, and what cp-rss copies (default 1G)",
+        ),
+    ):
+        parser.add_argument(
+            flag, type=kind, default=default, metavar=metavar, help=text
+        )
     parser.add_argument(
         "--only",
         type=_names_arg,

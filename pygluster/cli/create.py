@@ -37,8 +37,8 @@ def add_command(commands: Any) -> None:
         "create a raw image of a given size",
         CREATE_HELP + SIZE_HELP,
         CREATE_EXAMPLES,
+        uri="gluster URI of the new image",
     )
-    create.add_argument("uri", metavar="URI", help="gluster URI of the new image")
     create.add_argument("size", metavar="SIZE", type=size_arg, help="its size")
     create.add_argument(
         "--preallocation",

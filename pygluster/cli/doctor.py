@@ -49,9 +49,7 @@ def add_command(commands: Any) -> None:
         _DOCTOR_HELP,
         _DOCTOR_EXAMPLES,
         takes_uri=False,
-    )
-    parser.add_argument(
-        "uri", metavar="URI", help="gluster URI of an image, or of a volume"
+        uri="gluster URI of an image, or of a volume",
     )
     parser.add_argument(
         "--json", action="store_true", help='print one JSON object {"uri", "ok", ...}'

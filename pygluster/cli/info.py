@@ -42,8 +42,8 @@ def add_command(commands: Any) -> None:
         "show an image's size, allocation, gfid and bricks",
         INFO_HELP,
         INFO_EXAMPLES,
+        uri="gluster URI of the image",
     )
-    info.add_argument("uri", metavar="URI", help="gluster URI of the image")
     info.add_argument("--json", action="store_true", help="print a JSON object")
     info.set_defaults(run=run)
 

@@ -60,8 +60,8 @@ def add_command(commands: Any) -> None:
         "run qemu-io style read/write/verify commands on an image",
         IO_HELP + "\n" + SIZE_HELP,
         IO_EXAMPLES,
+        uri="gluster URI of the image",
     )
-    io.add_argument("uri", metavar="URI", help="gluster URI of the image")
     io.add_argument(
         "-c",
         "--cmd",

@@ -39,8 +39,8 @@ def add_command(commands: Any) -> None:
         "list an image's data and hole ranges (like qemu-img map)",
         MAP_HELP,
         MAP_EXAMPLES,
+        uri="gluster URI of the image",
     )
-    map_cmd.add_argument("uri", metavar="URI", help="gluster URI of the image")
     map_cmd.add_argument(
         "--json", action="store_true", help="print qemu-img map's JSON"
     )

@@ -83,16 +83,23 @@ def add_command(
     examples: str,
     *,
     takes_uri: bool = True,
+    uri: str | None = None,
 ) -> argparse.ArgumentParser:
     """A command's subparser: ``summary`` in the command list, ``description``
-    and ``examples`` in its ``--help`` (with the URI syntax when it takes one)."""
+    and ``examples`` in its ``--help`` (with the URI syntax when it takes one).
+
+    ``uri``: the help of the command's positional ``URI`` argument, first
+    of its arguments (None: it has none).
+    """
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=description,
-        epilog=examples + ("\n" + URI_HELP if takes_uri else ""),
+        epilog="\n".join(filter(None, [examples, URI_HELP if takes_uri else ""])),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    if uri is not None:
+        parser.add_argument("uri", metavar="URI", help=uri)
     return parser
 
 

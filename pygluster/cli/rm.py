@@ -26,8 +26,14 @@ examples:
 
 def add_command(commands: Any) -> None:
     """Add the command's subparser to ``commands``."""
-    rm = add_parser(commands, "rm", "delete an image", RM_HELP, RM_EXAMPLES)
-    rm.add_argument("uri", metavar="URI", help="gluster URI of the image")
+    rm = add_parser(
+        commands,
+        "rm",
+        "delete an image",
+        RM_HELP,
+        RM_EXAMPLES,
+        uri="gluster URI of the image",
+    )
     rm.set_defaults(run=run)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygluster import mgmt, volfile
-from pygluster.cli.options import URI_HELP, mgmt_timeout, write_behind
+from pygluster.cli.options import add_command as add_parser
+from pygluster.cli.options import mgmt_timeout, write_behind
 from pygluster.uri import GlusterURI
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["add_command", "run"]
 
@@ -23,14 +26,14 @@ volfile, which includes the bricks' login credentials.
 
 def add_command(commands: Any) -> None:
     """Add the command's subparser to ``commands``."""
-    volfile_cmd = commands.add_parser(
+    volfile_cmd = add_parser(
+        commands,
         "volfile",
-        help="print a volume's client volfile, its translator graph or its bricks",
-        description=VOLFILE_HELP,
-        epilog=URI_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "print a volume's client volfile, its translator graph or its bricks",
+        VOLFILE_HELP,
+        "",
+        uri="gluster URI of the volume",
     )
-    volfile_cmd.add_argument("uri", metavar="URI", help="gluster URI of the volume")
     shape = volfile_cmd.add_mutually_exclusive_group()
     shape.add_argument(
         "--graph",

@@ -144,10 +144,34 @@ class _Waiter:
     reader reschedules it directly: no Event, no ParkingLot, one wake-up.
     """
 
-    __slots__ = ("deadline", "error", "procedure", "reply", "task", "timeout")
+    __slots__ = (
+        "args",
+        "credential",
+        "deadline",
+        "error",
+        "into",
+        "payload",
+        "procedure",
+        "reply",
+        "task",
+        "timeout",
+    )
 
-    def __init__(self, procedure: Procedure[Any, Any], timeout: float | None) -> None:
+    def __init__(
+        self,
+        procedure: Procedure[Any, Any],
+        args: Any,
+        credential: OpaqueAuth,
+        payload: BytesLike,
+        into: memoryview | None,
+        timeout: float | None,
+    ) -> None:
+        # What to send: the caller holds these until it returns anyway.
         self.procedure = procedure
+        self.args = args
+        self.credential = credential
+        self.payload = payload
+        self.into = into
         self.timeout = timeout
         self.deadline = math.inf if timeout is None else trio.current_time() + timeout
         self.task: trio.lowlevel.Task | None = None
@@ -310,21 +334,12 @@ class RpcClient:
                 waiter.finish()
 
     async def call(
-        self,
-        procedure: Procedure[A, R],
-        args: A,
-        *,
-        cred: OpaqueAuth | None = None,
-        payload: BytesLike = b"",
+        self, procedure: Procedure[A, R], args: A, *, cred: OpaqueAuth | None = None
     ) -> R:
         """Call ``procedure`` and return its decoded result.
 
-        Args:
-            procedure: what to call.
-            args: its arguments.
-            cred: credential for this call; default AUTH_GLUSTERFS_v2 of
-                :attr:`credentials`.
-            payload: raw bytes after the arguments (WRITE).
+        ``cred`` defaults to AUTH_GLUSTERFS_v2 of :attr:`credentials`; calls
+        that carry a payload or read one use :meth:`call_reply`.
 
         Raises:
             RpcDenied, RpcNotAccepted: the server did not run the call.
@@ -332,7 +347,7 @@ class RpcClient:
             ConnectionLost: the connection is gone or went away meanwhile.
             RpcTimeout: no reply within :attr:`call_timeout`.
         """
-        reply = await self.call_reply(procedure, args, cred=cred, payload=payload)
+        reply = await self.call_reply(procedure, args, cred=cred)
         return reply.result  # type: ignore[return-value]  # error replies raised
 
     async def call_reply(
@@ -347,6 +362,7 @@ class RpcClient:
     ) -> Reply[R]:
         """Like :meth:`call`, but return the whole :class:`Reply` (READ payload).
 
+        ``payload``: raw bytes sent after the arguments (WRITE).
         ``into``: a buffer the reply's payload may be received into directly
         (a large READ arriving in pieces); ``reply.payload`` is then a view
         of it, which the caller can tell by ``payload.obj is into.obj``.
@@ -362,16 +378,12 @@ class RpcClient:
         await trio.lowlevel.checkpoint_if_cancelled()
         if timeout is None:
             timeout = self.call_timeout
-        waiter = _Waiter(procedure, timeout)
         credential = cred if cred is not None else self.credentials.auth_v2()
+        waiter = _Waiter(procedure, args, credential, payload, into, timeout)
         if self._sock is not None and not self._send_lock.locked():
-            xid = await self._send_on_socket(
-                self._sock, procedure, args, credential, payload, waiter, into
-            )
+            xid = await self._send_on_socket(self._sock, waiter)
         else:
-            xid = await self._send_locked(
-                procedure, args, credential, payload, waiter, into
-            )
+            xid = await self._send_locked(waiter)
         if waiter.reply is None and waiter.error is None:
             waiter.task = trio.lowlevel.current_task()
 
@@ -395,42 +407,31 @@ class RpcClient:
             raise reply.error
         return reply
 
-    def _record(
-        self,
-        procedure: Procedure[Any, Any],
-        args: Any,
-        credential: OpaqueAuth,
-        payload: BytesLike,
-        waiter: _Waiter,
-        into: memoryview | None,
-    ) -> tuple[int, list[BytesLike]]:
+    def _record(self, waiter: _Waiter) -> tuple[int, list[BytesLike]]:
         """Build the record and register its waiter (no await in between)."""
+        procedure = waiter.procedure
         if self._closed_error is not None:
             raise ConnectionLost(f"{procedure} to {self.peer}: {self._closed_error}")
+        credential = waiter.credential
         xid, buffers = self._conn.send_call(
-            procedure, args, cred=credential, payload=payload, sink=into
+            procedure,
+            waiter.args,
+            cred=credential,
+            payload=waiter.payload,
+            sink=waiter.into,
         )
         if not self._waiters:
             # Nothing was owed while idle: silence starts counting now.
             self._last_heard = trio.current_time()
         self._waiters[xid] = waiter
         if self._trace is not None:
-            self._trace.call_sent(xid, procedure, args, credential, buffers)
+            self._trace.call_sent(xid, procedure, waiter.args, credential, buffers)
         if len(buffers) > 1 and len(buffers[1]) <= _JOIN_PAYLOAD_BELOW:
             # One copy of a small payload costs less than a second buffer.
             buffers = [b"".join(buffers)]
         return xid, buffers
 
-    async def _send_on_socket(
-        self,
-        sock: socket.socket,
-        procedure: Procedure[Any, Any],
-        args: Any,
-        credential: OpaqueAuth,
-        payload: BytesLike,
-        waiter: _Waiter,
-        into: memoryview | None,
-    ) -> int:
+    async def _send_on_socket(self, sock: socket.socket, waiter: _Waiter) -> int:
         """Write a record straight to the socket; wait only if it is full.
 
         trio runs one task at a time, so a record written by one
@@ -438,7 +439,8 @@ class RpcClient:
         Only when the socket takes part of it do we hold the send lock until
         the rest is out.
         """
-        xid, buffers = self._record(procedure, args, credential, payload, waiter, into)
+        xid, buffers = self._record(waiter)
+        procedure = waiter.procedure
         try:
             # Header and a large payload go in one syscall, uncopied.
             sent = sock.send(buffers[0]) if len(buffers) == 1 else sock.sendmsg(buffers)
@@ -481,20 +483,11 @@ class RpcClient:
         except BaseException as exc:
             await self._send_failed(xid, procedure, exc)
 
-    async def _send_locked(
-        self,
-        procedure: Procedure[Any, Any],
-        args: Any,
-        credential: OpaqueAuth,
-        payload: BytesLike,
-        waiter: _Waiter,
-        into: memoryview | None,
-    ) -> int:
+    async def _send_locked(self, waiter: _Waiter) -> int:
         """Send under the lock: the Stream path, or behind a partial send."""
+        procedure = waiter.procedure
         async with self._send_lock:
-            xid, buffers = self._record(
-                procedure, args, credential, payload, waiter, into
-            )
+            xid, buffers = self._record(waiter)
             if self._sock is not None:
                 await self._send_rest(self._sock, xid, procedure, buffers, 0, waiter)
                 return xid

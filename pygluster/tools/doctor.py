@@ -226,6 +226,22 @@ class _Checks(list[Check]):
         """Record a check; ``timer`` (started with the step) gives its duration."""
         self.append(Check(name, status, detail, fix, timer.ms if timer else 0.0))
 
+    def passed(self, name: str, detail: str, timer: _Timer | None = None) -> bool:
+        """Record an "ok" check; True, for the step to return."""
+        self.add(name, "ok", detail, None, timer)
+        return True
+
+    def failed(
+        self,
+        name: str,
+        detail: str,
+        fix: str | None = None,
+        timer: _Timer | None = None,
+    ) -> bool:
+        """Record a "fail" check; False, for the step to return."""
+        self.add(name, "fail", detail, fix, timer)
+        return False
+
 
 @dataclass
 class _BrickResult:
@@ -237,6 +253,13 @@ class _BrickResult:
     listening: bool = False
     refused: bool = False
     usable: bool = False
+
+
+async def _dump(client: RpcClient) -> glusterd.GfDumpRsp:
+    """The programs (and versions) the server at the other end offers."""
+    return await client.call(
+        glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
+    )
 
 
 class _Connected:
@@ -460,29 +483,23 @@ class _Doctor:
         name = f"DUMP glusterd {server}"
         timer = _Timer()
         try:
-            reply = await client.call(
-                glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
-            )
+            reply = await _dump(client)
         except GlusterError as exc:
-            self.checks.add(
+            return self.checks.failed(
                 name,
-                "fail",
                 f"glusterd did not answer DUMP: {exc}",
                 f"is {server} really glusterd? (the default port is {GLUSTERD_PORT})",
                 timer,
             )
-            return False
         offered = {(p.prognum, p.progver) for p in reply.prog}
         names = ", ".join(f"{p.progname} v{p.progver}" for p in reply.prog)
         if (ProgramNumber.GLUSTER_HNDSK, 2) not in offered:
-            self.checks.add(
+            return self.checks.failed(
                 name,
-                "fail",
                 f"no Gluster Handshake v2 among the programs offered ({names})",
                 "this is not a glusterd of glusterfs >= 3.x",
                 timer,
             )
-            return False
         wanted = [
             label
             for label, key in (
@@ -499,8 +516,7 @@ class _Doctor:
             # glusterd offers portmap on TCP only (protocol.md §1).
             detail += "; no Portmap here (normal on the unix socket: bricks are "
             detail += f"portmapped over TCP port {GLUSTERD_PORT} of their host)"
-        self.checks.add(name, "ok", detail, None, timer)
-        return True
+        return self.checks.passed(name, detail, timer)
 
     async def _getspec(self, server: Server, client: RpcClient) -> str | None:
         name = f"GETSPEC {self.volume}"
@@ -564,17 +580,14 @@ class _Doctor:
         refused = [step for step in plan(graph) if step.action == "refuse"]
         if refused:
             what = ", ".join(f"{s.name} ({s.type})" for s in refused)
-            self.checks.add(
+            return self.checks.failed(
                 name,
-                "fail",
                 f"{ident}{layout}; pygluster cannot run {what}",
                 "use QEMU's gluster driver (libgfapi) for this volume, or a "
                 "volume type pygluster supports (distribute, replicate, "
                 "arbiter, shard)",
             )
-            return False
-        self.checks.add(name, "ok", f"{ident}{layout}; pygluster supports it")
-        return True
+        return self.checks.passed(name, f"{ident}{layout}; pygluster supports it")
 
     # --- bricks ------------------------------------------------------------------
 
@@ -755,24 +768,18 @@ class _Doctor:
         name = f"DUMP brick {brick}"
         timer = _Timer()
         try:
-            reply = await client.call(
-                glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
-            )
+            reply = await _dump(client)
         except GlusterError as exc:
-            checks.add(name, "fail", str(exc), None, timer)
-            return False
+            return checks.failed(name, str(exc), timer=timer)
         offered = {(p.prognum, p.progver) for p in reply.prog}
         if (ProgramNumber.GLUSTER_FOP, fops.FOP_PROGRAM.version) not in offered:
-            checks.add(
+            return checks.failed(
                 name,
-                "fail",
                 "the brick does not offer GlusterFS fops v400",
                 "pygluster needs glusterfs >= 4 on the servers",
                 timer,
             )
-            return False
-        checks.add(name, "ok", "fops v400 offered", None, timer)
-        return True
+        return checks.passed(name, "fops v400 offered", timer)
 
     async def _setvolume(
         self,
@@ -793,8 +800,7 @@ class _Doctor:
                 cred=self.credentials.auth_v3(),
             )
         except GlusterError as exc:
-            checks.add(name, "fail", str(exc), None, timer)
-            return False
+            return checks.failed(name, str(exc), timer=timer)
         message = glusterd.dict_str(reply.dict, "ERROR") or "no reason given"
         if reply.op_ret < 0:
             detail = (
@@ -816,20 +822,16 @@ class _Doctor:
                     f"is stale or another volume took the port; `gluster volume "
                     f"status {self.volume}`"
                 )
-            checks.add(name, "fail", detail, fix, timer)
-            return False
+            return checks.failed(name, detail, fix, timer)
         if glusterd.dict_str(reply.dict, "child_up") == "0":
-            checks.add(
+            return checks.failed(
                 name,
-                "fail",
                 "accepted, but the brick's storage is not up (child_up=0)",
                 "look at the brick log in /var/log/glusterfs/bricks/ on "
                 f"{brick.host} (disk full, brick directory gone?)",
                 timer,
             )
-            return False
-        checks.add(name, "ok", "accepted", None, timer)
-        return True
+        return checks.passed(name, "accepted", timer)
 
     async def _address_auth(
         self,
