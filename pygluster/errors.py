@@ -5,9 +5,10 @@ Messages are built from parameters so that each one names what failed: the URI,
 the server or brick, and the operation.
 
     GlusterError
-    ├── URIError(ValueError)              bad gluster:// or json: URI
+    ├── InputError(ValueError)            text a user gave was not accepted
+    │   ├── URIError                      bad gluster:// or json: URI
+    │   └── IoScriptError                 a `pygluster io` command does not parse
     ├── VolfileError(ValueError)          volfile syntax or graph error, .lineno
-    ├── IoScriptError(ValueError)         a `pygluster io` command does not parse
     ├── XdrError(ValueError)              out-of-range encode, garbage decode
     ├── PcapError(ValueError)             not a capture, or a broken one
     ├── ProtocolError                     abstract (h11's shape)
