@@ -163,7 +163,11 @@ class MemoryBrick(Xlator):
         if loc.name:
             assert loc.parent is not None
             parent = self.inodes.get(loc.parent)
-            gfid = parent.entries.get(loc.name) if parent is not None else None
+            if parent is None:
+                # A real brick cannot resolve the parent gfid: ESTALE (seen
+                # on glusterfs 10.3 for a LOOKUP in a missing /.shard).
+                raise self._error(fop, loc.path, errno.ESTALE)
+            gfid = parent.entries.get(loc.name)
         else:
             gfid = loc.gfid
         inode = self.inodes.get(gfid) if gfid is not None else None
@@ -175,7 +179,7 @@ class MemoryBrick(Xlator):
         assert loc.parent is not None
         parent = self.inodes.get(loc.parent)
         if parent is None:
-            raise self._error(fop, loc.path, errno.ENOENT)
+            raise self._error(fop, loc.path, errno.ESTALE)
         return parent
 
     def _file(self, fd: Fd, fop: str) -> MemoryInode:

@@ -154,6 +154,17 @@ async def test_two_bricks_down_is_a_quorum_error_and_nothing_is_written() -> Non
     assert bricks[0].xattrs == {}
 
 
+async def test_a_lookup_every_brick_answers_estale_is_estale_not_a_quorum_error() -> None:
+    # A parent no brick can resolve (a missing /.shard): each brick answered,
+    # so the replica set is up; the caller must see the bricks' errno.
+    afr, _ = make_afr()
+    missing = Loc("/gone/x", bytes(range(1, 17)), "x")
+    with pytest.raises(FopError) as info:
+        await afr.lookup(missing)
+    assert not isinstance(info.value, QuorumError)
+    assert info.value.errno == errno.ESTALE
+
+
 async def test_only_the_arbiter_unblamed_refuses_the_write() -> None:
     afr, bricks = make_afr(arbiter=True)
     # Brick 0 is blamed by everyone, brick 1 is down: only the arbiter is good.

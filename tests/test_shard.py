@@ -98,6 +98,24 @@ async def test_reads_of_missing_shards_are_zeros() -> None:
     await shard.release(fd)
 
 
+async def test_a_fresh_volume_without_dot_shard_reads_holes_and_makes_it() -> None:
+    # A brick answers ESTALE, not ENOENT, for a lookup in a /.shard that does
+    # not exist yet; reads, truncates and the first write must all cope.
+    shard, brick = make_shard()
+    fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
+    await shard.ftruncate(fd, 3 * BS)
+    got, _ = await shard.readv(fd, 0, 3 * BS)
+    assert bytes(got) == bytes(3 * BS)
+    await shard.ftruncate(fd, BS)
+    assert brick.find("/.shard") is None  # nothing written past block 0 yet
+    await shard.writev(fd, 2 * BS, b"second")
+    assert brick.find("/.shard") is not None
+    assert shard_data(brick, 2) == b"second"
+    got, _ = await shard.readv(fd, 2 * BS, 6)
+    assert bytes(got) == b"second"
+    await shard.release(fd)
+
+
 async def test_shrinking_truncate_unlinks_shards_past_the_end() -> None:
     shard, brick = make_shard()
     fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)

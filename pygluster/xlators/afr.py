@@ -364,10 +364,13 @@ class ReplicateXlator(Xlator):
         ask.update(self._lookup_keys())
         up = self._up()
         results = await self._each(up, lambda child: child.lookup(loc, ask))
+        # Any answer from the brick's storage counts: ENOENT, and ESTALE for
+        # a parent the brick cannot resolve, are answers, not absences.
         answered = {
             i: r
             for i, r in results.items()
-            if not isinstance(r, ChildFailure) or r.errno == errno.ENOENT
+            if not isinstance(r, ChildFailure)
+            or r.errno not in (None, errno.ENOTCONN)
         }
         if self.quorum_type != "none":
             # A lookup answered by fewer than quorum bricks fails (§3.5).

@@ -232,6 +232,29 @@ class ShardXlator(Xlator):
                 await self._ensure_dir(SHARD_DIR)
                 self._dir_ready = True
 
+    async def _have_shard_dir(self, *, create: bool) -> bool:
+        """Whether ``/.shard`` exists, making it first if ``create``.
+
+        A fresh volume has none until the first shard is written (shard.c
+        shard_mkdir_internal_dir). Until then a lookup *in* it, by its gfid,
+        fails with ESTALE on every brick (the parent cannot be resolved), not
+        ENOENT; so look the directory itself up first: absent, there are no
+        shards, and every block past the first is a hole.
+        """
+        if self._dir_ready:
+            return True
+        if create:
+            await self._ensure_shard_dir()
+            return True
+        try:
+            await self.child.lookup(SHARD_DIR)
+        except FopError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+            return False
+        self._dir_ready = True
+        return True
+
     async def _shard_fd(
         self, fd: Fd, state: _ShardFd, block: int, *, create: bool
     ) -> Fd | None:
@@ -247,6 +270,8 @@ class ShardXlator(Xlator):
             cached = state.shards.get(block)
             if cached is not None:
                 return cached
+            if not await self._have_shard_dir(create=create):
+                return None
             loc = self._shard_loc(fd.gfid, block)
             flags = fd.flags & _ACCMODE  # the base's access mode, nothing else
             try:
@@ -440,7 +465,7 @@ class ShardXlator(Xlator):
                     return
             freed += iatt.ia_blocks
 
-        if last >= first:
+        if last >= first and await self._have_shard_dir(create=False):
             await run_all(
                 functools.partial(one, block) for block in range(first, last + 1)
             )
