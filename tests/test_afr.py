@@ -154,7 +154,7 @@ async def test_two_bricks_down_is_a_quorum_error_and_nothing_is_written() -> Non
     assert bricks[0].xattrs == {}
 
 
-async def test_a_lookup_every_brick_answers_estale_is_estale_not_a_quorum_error() -> None:
+async def test_a_lookup_all_bricks_answer_estale_is_estale_not_a_quorum_error() -> None:
     # A parent no brick can resolve (a missing /.shard): each brick answered,
     # so the replica set is up; the caller must see the bricks' errno.
     afr, _ = make_afr()

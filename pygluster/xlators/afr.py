@@ -369,8 +369,7 @@ class ReplicateXlator(Xlator):
         answered = {
             i: r
             for i, r in results.items()
-            if not isinstance(r, ChildFailure)
-            or r.errno not in (None, errno.ENOTCONN)
+            if not isinstance(r, ChildFailure) or r.errno not in (None, errno.ENOTCONN)
         }
         if self.quorum_type != "none":
             # A lookup answered by fewer than quorum bricks fails (§3.5).
