@@ -116,6 +116,28 @@ async def test_a_fresh_volume_without_dot_shard_reads_holes_and_makes_it() -> No
     await shard.release(fd)
 
 
+async def test_a_shard_another_client_remade_is_read_from_its_new_file() -> None:
+    # Two clients on one brick. B's truncate unlinks the shard A has looked
+    # up, and B's write makes a new one (a new gfid): A's next read must get
+    # B's bytes, not an error and not the unlinked file's.
+    a_shard, brick = make_shard()
+    b_shard = ShardXlator("v-shard", [brick], {"shard-block-size": "4KB"})
+    a_fd, _ = await a_shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)
+    await a_shard.writev(a_fd, BS, b"old!")
+    got, _ = await a_shard.readv(a_fd, BS, 4)
+    assert bytes(got) == b"old!"
+    await b_shard.lookup(LOC)
+    b_fd = await b_shard.open(LOC.with_gfid(GFID), int(GfOpenFlags.RDWR))
+    await b_shard.ftruncate(b_fd, 10)
+    await b_shard.writev(b_fd, BS, b"new!")
+    got, _ = await a_shard.readv(a_fd, BS, 4)
+    assert bytes(got) == b"new!"
+    # No OPEN or RELEASE per shard: shard fops go through anonymous fds.
+    assert brick.calls.count("OPEN") == 1  # B's open of the base file
+    await a_shard.release(a_fd)
+    await b_shard.release(b_fd)
+
+
 async def test_shrinking_truncate_unlinks_shards_past_the_end() -> None:
     shard, brick = make_shard()
     fd, _ = await shard.create(LOC.with_gfid(GFID), CREATE, 0o100644)

@@ -603,6 +603,22 @@ class ReplicateXlator(Xlator):
             raise FopError("OPEN", loc.path, None, errno.EIO, xlator=self.name)
         return fd
 
+    async def open_anonymous(self, loc: Loc, flags: int) -> Fd:
+        assert loc.gfid is not None
+        if loc.gfid not in self._inodes:
+            await self.lookup(loc)
+        up = self._up()
+        if not up:
+            raise FopError("OPEN", loc.path, None, errno.ENOTCONN, xlator=self.name)
+        # Nothing is opened on the bricks, so nothing can fail here: every
+        # brick up now takes this fd's fops (afr treats anonymous fds as
+        # open everywhere).
+        fd = Fd(loc, flags)
+        for index in up:
+            fd.ctx.update((await self.children[index].open_anonymous(loc, flags)).ctx)
+        fd.ctx[self] = _FdState(set(up))
+        return fd
+
     async def readv(
         self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:

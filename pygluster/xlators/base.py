@@ -465,6 +465,17 @@ class Xlator:
         """Open the file at ``loc`` (its gfid known) with GF_O_* ``flags``."""
         return await self._next_for_loc(loc, "OPEN").open(loc, flags, xdata)
 
+    async def open_anonymous(self, loc: Loc, flags: int) -> Fd:
+        """An fd for fops on ``loc``'s file (gfid known, looked up) that
+        opens nothing: gluster's ``fd_anonymous``. Bricks resolve it by
+        gfid per fop (fd number GF_ANON_FD_NO), so it holds no file open:
+        a file another client unlinks meanwhile fails with ESTALE/ENOENT
+        instead of being read on through an open fd. No OPEN goes out;
+        :meth:`release` it to end this stack's state for it (no RELEASE
+        reaches a brick).
+        """
+        return await self._next_for_loc(loc, "OPEN").open_anonymous(loc, flags)
+
     async def readv(
         self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:

@@ -874,6 +874,13 @@ class ClientXlator(Xlator):
         )
         return self._opened(loc, flags, reply.fd)
 
+    async def open_anonymous(self, loc: Loc, flags: int) -> Fd:
+        assert loc.gfid is not None
+        # Not kept for reopening after a reconnect: there is nothing open.
+        fd = Fd(loc, flags)
+        fd.ctx[self] = fops.ANON_FD
+        return fd
+
     async def readv(
         self, fd: Fd, offset: int, size: int, into: ReadInto = None, xdata: Xdata = None
     ) -> tuple[memoryview, GfxIattx]:
@@ -977,7 +984,7 @@ class ClientXlator(Xlator):
     async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         self._fds.discard(fd)
         remote = fd.ctx.pop(self, None)
-        if remote is None or self._rpc is None or self._rpc.is_closed:
+        if remote in (None, fops.ANON_FD) or self._rpc is None or self._rpc.is_closed:
             return
         # gfapi sends RELEASE with pid 0, a zero lock owner and an empty (not
         # NULL) dict, and does not even read the reply (§8.3).

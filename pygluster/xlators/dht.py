@@ -422,6 +422,18 @@ class DistributeXlator(Xlator):
         fd.ctx[self] = index
         return fd
 
+    async def open_anonymous(self, loc: Loc, flags: int) -> Fd:
+        assert loc.gfid is not None
+        index = self._cached.get(loc.gfid)
+        if index is None:
+            await self.lookup(loc)
+            index = self._cached.get(loc.gfid)
+        if index is None:
+            raise FopError("OPEN", loc.path, None, errno.EISDIR, xlator=self.name)
+        fd = await self.children[index].open_anonymous(loc, flags)
+        fd.ctx[self] = index
+        return fd
+
     async def release(self, fd: Fd, xdata: Xdata = None) -> None:
         index = fd.ctx.pop(self, None)
         if index is not None:

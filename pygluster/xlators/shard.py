@@ -29,13 +29,19 @@ As libgfapi's shard xlator does (verified on the wire, glusterfs 10.3):
 Unlike gluster's (which answers SEEK with ENOTSUP, so qemu maps a sharded
 image as all data), SEEK here walks the shards, so ``extents`` is exact.
 
-Shards are opened (not used through anonymous fds as gluster does) and kept
-open per image fd, at most :data:`OPEN_SHARDS` of them (least recently used
-closed first). A shard fd a fop is using is never closed under it: closing
-one in the middle of a replicate transaction failed the transaction's unlock
-(EBADF) and left its lock held for ever, blocking every later write to that
-shard. Fds in use are skipped when closing, so the count may pass the limit
-while that many fops are in flight.
+A shard is looked up once per image fd and then used through an anonymous
+fd (:meth:`Xlator.open_anonymous`: fd number GF_ANON_FD_NO, as shard.c
+winds its shard fops): no OPEN or RELEASE per shard, and nothing held open on
+the bricks, so when another client's truncate or unlink removes a shard the
+next fop on it fails with ESTALE/ENOENT and the name is looked up again
+(a hole, or the new shard), instead of an open fd serving the unlinked
+file's old bytes (seen on glusterfs 10.3 before this). At most
+:data:`OPEN_SHARDS` looked-up shards are kept per image fd (least recently
+used forgotten first). One a fop is using is never forgotten under it:
+forgetting one ends its replicate transaction, and doing so in the middle
+failed the transaction's unlock and left its lock held, blocking later
+writes to that shard. Shards in use are skipped, so the count may pass the
+limit while that many fops are in flight.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ import uuid
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import trio
 
@@ -61,7 +67,7 @@ from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, only_child, xla
 from pygluster.xlators.options import parse_size_option
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
     from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.fops import GfDict, GfxIattx, Xdata
@@ -71,6 +77,7 @@ if TYPE_CHECKING:
 __all__ = ["ShardXlator", "parse_block_size"]
 
 log = logging.getLogger("pygluster.shard")
+T = TypeVar("T")
 
 BLOCK_SIZE_XATTR = "trusted.glusterfs.shard.block-size"
 FILE_SIZE_XATTR = "trusted.glusterfs.shard.file-size"
@@ -79,11 +86,10 @@ SHARD_DIR_GFID = uuid.UUID("be318638-e8a0-4c6d-977d-7a937aa84806").bytes
 REMOVE_ME_GFID = uuid.UUID("77dd5a45-dbf5-4592-b31b-b440382302e9").bytes
 SHARD_DIR = Loc("/.shard", fops.ROOT_GFID, ".shard", SHARD_DIR_GFID)
 REMOVE_ME_DIR = Loc("/.shard/.remove_me", SHARD_DIR_GFID, ".remove_me", REMOVE_ME_GFID)
-#: Shards kept open per image fd: 4 GiB of 4 MB shards. Each one reopened is
-#: a LOOKUP and an OPEN per brick, and a new replicate eager lock, so random
-#: I/O over an image with more shards than this pays them per request (a
-#: brick fd costs little; anonymous fds, as gluster uses, would remove the
-#: limit).
+#: Shards kept looked up per image fd: 4 GiB of 4 MB shards. Each one looked
+#: up again is a LOOKUP per brick and a new replicate eager lock, so random
+#: I/O over an image with more shards than this pays them per request (each
+#: kept shard holds its replicate state: an eager lock, a pending post-op).
 OPEN_SHARDS = 1024
 _U64 = struct.Struct(">Q")
 _ACCMODE = 0o3  # O_ACCMODE: RDONLY/WRONLY/RDWR
@@ -283,11 +289,63 @@ class ShardXlator(Xlator):
                     raise
                 shard_fd, blocks = await self._create_shard(loc, state)
             else:
-                shard_fd = await self.child.open(loc.with_gfid(iatt.ia_gfid), flags)
+                # Anonymous, as shard.c winds its shard fops: nothing held
+                # open on the bricks, so a shard another client unlinks is
+                # noticed (ESTALE), not read on through our open fd.
+                shard_fd = await self.child.open_anonymous(
+                    loc.with_gfid(iatt.ia_gfid), flags
+                )
                 blocks = iatt.ia_blocks
             state.shard_blocks[block] = blocks
             state.shards[block] = shard_fd
             return shard_fd
+
+    async def _on_shard(
+        self,
+        fd: Fd,
+        state: _ShardFd,
+        block: int,
+        call: Callable[[Fd], Awaitable[T]],
+        *,
+        create: bool,
+    ) -> T | None:
+        """``call`` on shard ``block``'s fd; None if it is a hole (not made).
+
+        The shard's gfid was looked up earlier: if another client has since
+        unlinked the shard (its truncate or unlink; maybe made a new one),
+        the brick answers ESTALE or ENOENT for the old gfid. Forget it and
+        look the name up again, once: a hole now, or the new shard.
+        """
+        for retry in (False, True):
+            async with self._open_shard(fd, state, block, create=create) as target:
+                if target is None:
+                    return None
+                try:
+                    return await call(target)
+                except FopError as exc:
+                    gone = exc.errno in (errno.ESTALE, errno.ENOENT)
+                    if retry or block == 0 or not gone:
+                        raise
+            log.debug(
+                "%s: shard %d of %s is gone; looking it up again",
+                self.name,
+                block,
+                fd.loc.path,
+            )
+            await self._forget_shard(state, block, target)
+        raise AssertionError("unreachable: the retry returns or raises")
+
+    async def _seek_in(self, target: Fd, *, inner: int, what: int) -> int:
+        return await self.child.seek(target, inner, what)
+
+    async def _forget_shard(self, state: _ShardFd, block: int, target: Fd) -> None:
+        """Drop the cached fd of a shard found gone (once, if still cached)."""
+        if state.shards.get(block) is not target:
+            return  # another fop on it found it gone first
+        del state.shards[block]
+        state.shard_blocks.pop(block, None)  # it held nothing now
+        with trio.CancelScope(shield=True):
+            await self.child.release(target)
 
     @asynccontextmanager
     async def _open_shard(
@@ -337,10 +395,16 @@ class ShardXlator(Xlator):
                 raise
             # Another writer made it first: use theirs.
             iatt, _ = await self.child.lookup(loc)
-            shard_fd = await self.child.open(
+        else:
+            # shard.c makes shards with MKNOD and no fd; CREATE's fd is
+            # closed again, and the shard used anonymously like any other.
+            await self.child.release(shard_fd)
+        return (
+            await self.child.open_anonymous(
                 loc.with_gfid(iatt.ia_gfid), int(GfOpenFlags.RDWR)
-            )
-        return shard_fd, iatt.ia_blocks
+            ),
+            iatt.ia_blocks,
+        )
 
     def _account(
         self,
@@ -511,12 +575,17 @@ class ShardXlator(Xlator):
         out = bytearray(length)
 
         async def read(block: int, inner: int, count: int, at: int) -> None:
-            async with self._open_shard(fd, state, block, create=False) as target:
-                if target is None:
-                    return  # a missing shard is a hole: zeros (out is zeroed)
-                data, _ = await self.child.readv(target, inner, count)
+            got = await self._on_shard(
+                fd,
+                state,
+                block,
+                lambda target: self.child.readv(target, inner, count),
+                create=False,
+            )
+            if got is None:
+                return  # a missing shard is a hole: zeros (out is zeroed)
             # A shard shorter than the range is sparse at its end: zeros too.
-            out[at : at + len(data)] = data
+            out[at : at + len(got[0])] = got[0]
 
         await run_all(
             functools.partial(read, *piece)
@@ -537,19 +606,24 @@ class ShardXlator(Xlator):
         inode = state.inode
         results: list[GfxIattx] = []
 
+        async def one(target: Fd, inner: int, count: int, at: int) -> GfxIattx:
+            if op == "WRITE":
+                assert data is not None
+                return await self.child.writev(target, inner, data[at : at + count])
+            if op == "ZEROFILL":
+                return await self.child.zerofill(target, inner, count)
+            return await self.child.discard(target, inner, count)
+
         async def piece(block: int, inner: int, count: int, at: int) -> None:
-            create = op != "DISCARD"
-            async with self._open_shard(fd, state, block, create=create) as target:
-                if target is None:
-                    return  # discarding a hole: nothing to do
-                if op == "WRITE":
-                    assert data is not None
-                    piece_data = data[at : at + count]
-                    post = await self.child.writev(target, inner, piece_data)
-                elif op == "ZEROFILL":
-                    post = await self.child.zerofill(target, inner, count)
-                else:
-                    post = await self.child.discard(target, inner, count)
+            post = await self._on_shard(
+                fd,
+                state,
+                block,
+                lambda target: one(target, inner, count, at),
+                create=op != "DISCARD",
+            )
+            if post is None:
+                return  # discarding a hole: nothing to do
             self._account(state, block, post.ia_blocks, allow_shrink=op == "DISCARD")
             results.append(post)
 
@@ -604,9 +678,14 @@ class ShardXlator(Xlator):
         results: list[GfxIattx] = []
 
         async def piece(block: int, inner: int, count: int, at: int) -> None:
-            async with self._open_shard(fd, state, block, create=True) as target:
-                assert target is not None
-                post = await self.child.fallocate(target, mode, inner, count)
+            post = await self._on_shard(
+                fd,
+                state,
+                block,
+                lambda target: self.child.fallocate(target, mode, inner, count),
+                create=True,
+            )
+            assert post is not None  # made if missing
             self._account(state, block, post.ia_blocks)
             results.append(post)
 
@@ -647,14 +726,15 @@ class ShardXlator(Xlator):
                 post = await self.child.ftruncate(fd, min(inner, bs))
                 self._account(state, 0, post.ia_blocks, allow_shrink=True)
             else:
-                async with self._open_shard(
-                    fd, state, new_last, create=False
-                ) as target:
-                    if target is not None:
-                        post = await self.child.ftruncate(target, inner)
-                        self._account(
-                            state, new_last, post.ia_blocks, allow_shrink=True
-                        )
+                cut = await self._on_shard(
+                    fd,
+                    state,
+                    new_last,
+                    lambda target: self.child.ftruncate(target, inner),
+                    create=False,
+                )
+                if cut is not None:
+                    self._account(state, new_last, cut.ia_blocks, allow_shrink=True)
         state.pending_size += size - old
         await self._flush_deltas(fd, state)
         return dataclasses.replace(iatt, ia_size=inode.size, ia_blocks=inode.blocks)
@@ -677,14 +757,20 @@ class ShardXlator(Xlator):
             inner = position - block_start
             # None: the shard is missing; -1: no data after inner in it.
             found: int | None = None
-            async with self._open_shard(fd, state, block, create=False) as target:
-                if target is not None:
-                    try:
-                        found = block_start + await self.child.seek(target, inner, what)
-                    except FopError as exc:
-                        if exc.errno != errno.ENXIO:
-                            raise
-                        found = -1
+            try:
+                at = await self._on_shard(
+                    fd,
+                    state,
+                    block,
+                    functools.partial(self._seek_in, inner=inner, what=what),
+                    create=False,
+                )
+            except FopError as exc:
+                if exc.errno != errno.ENXIO:
+                    raise
+                found = -1
+            else:
+                found = None if at is None else block_start + at
             if found is None or found < 0:
                 # The rest of this piece is a hole (its file may end before
                 # the block does).
