@@ -95,6 +95,7 @@ class OpenOptions(ConnectOptions, total=False):
     chunk_size: int
     max_in_flight: int
     write_behind: bool | None
+    direct: bool
 
 
 class CreateOptions(ConnectOptions, total=False):
@@ -531,6 +532,7 @@ async def open_async(
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     trace: Tracer | logging.Logger | None = None,
     write_behind: bool | None = None,
+    direct: bool = False,
 ) -> AsyncIterator[AsyncBlockDevice]:
     """Open an existing image.
 
@@ -557,6 +559,15 @@ async def open_async(
             background raises at the next :meth:`~AsyncBlockDevice.flush`,
             at close, or at a read or write of the same bytes; see
             :mod:`pygluster.xlators.write_behind`.
+        direct: open O_DIRECT, as ``glfs_open`` with O_DIRECT (qemu
+            ``cache=none``, fio ``--direct=1``). What it changes is the
+            volume's to say, as for libgfapi: with write-behind's
+            ``strict-O_DIRECT on`` (``group virt``) writes bypass write-behind
+            and return once every brick has replied; unless the client's
+            ``filter-O_DIRECT`` is on (``network.remote-dio enable``) the
+            bricks open the file O_DIRECT, bypassing their page cache, so
+            offsets and lengths must then suit the brick's disk (4096-byte
+            multiples are safe), as for a local O_DIRECT file.
 
     Raises:
         URIError: the URI names no image.
@@ -579,6 +590,8 @@ async def open_async(
                 code = errno.EISDIR if iatt_is_dir(iatt) else errno.EINVAL
                 raise FopError("OPEN", loc.path, None, code, xlator=stack.top.name)
             flags = GfOpenFlags.RDWR if mode == "r+" else GfOpenFlags.RDONLY
+            if direct:
+                flags |= GfOpenFlags.DIRECT
             fd = await stack.top.open(loc, int(flags))
             device = AsyncBlockDevice(
                 parsed,

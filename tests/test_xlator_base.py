@@ -15,7 +15,14 @@ import trio
 
 from pygluster.errors import FopError, RpcTimeout
 from pygluster.rpc import fops
-from pygluster.rpc.fops import DictValue, EntrylkCmd, EntrylkType, LkCmd, LkType
+from pygluster.rpc.fops import (
+    DictValue,
+    EntrylkCmd,
+    EntrylkType,
+    GfOpenFlags,
+    LkCmd,
+    LkType,
+)
 from pygluster.rpc.sunrpc import Credentials
 from pygluster.volfile import Brick
 from pygluster.xlators.afr import ReplicateXlator
@@ -161,6 +168,38 @@ async def test_client_puts_the_frame_owner_in_credential_and_flock() -> None:
     # Outside any frame: the connection's own owner, as before.
     assert plain_cred == creds.auth_v3()
     assert plain.flock.lk_owner == b"conn"
+
+
+class _OpensAndReads(_Recorder):
+    """A brick that opens as fd 3 and reads nothing (an empty file)."""
+
+    async def call_reply(self, procedure: Any, args: Any, **kwargs: Any) -> Any:
+        self.calls.append((procedure.name, args, kwargs["cred"]))
+        result = SimpleNamespace(op_ret=0, op_errno=0, fd=3, size=0, stat=None)
+        return SimpleNamespace(result=result, payload=b"")
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+async def test_o_direct_reaches_the_brick_unless_the_client_filters_it(
+    filtered: bool,
+) -> None:
+    creds = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"conn")
+    client, _ = _client(creds)
+    recorder = _OpensAndReads()
+    client._rpc = recorder  # type: ignore[assignment]
+    # network.remote-dio enable puts filter-O_DIRECT on in the client volfile.
+    client.filter_o_direct = filtered
+    direct = int(GfOpenFlags.RDWR | GfOpenFlags.DIRECT)
+    loc = Loc("/f", fops.ROOT_GFID, "f", bytes(range(16)))
+    await client.open(loc, direct)
+    anonymous = await client.open_anonymous(loc, direct)
+    await client.readv(anonymous, 0, 4096)
+    await client.release(anonymous)  # opened nothing: no RELEASE
+    (_, opened, _), (_, read, _) = recorder.calls
+    assert opened.flags == (GfOpenFlags.RDWR if filtered else direct)
+    # An anonymous fd has no OPEN: its READ carries O_DIRECT (as libgfapi).
+    assert read.fd == fops.ANON_FD
+    assert read.flag == (0 if filtered else GfOpenFlags.DIRECT)
 
 
 class _SlowLocks(_Recorder):

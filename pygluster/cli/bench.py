@@ -129,6 +129,12 @@ def add_command(commands: Any) -> None:
         "--keep", action="store_true", help="do not remove the image afterwards"
     )
     parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="both sides open the image O_DIRECT (fio --direct=1); with "
+        "strict-O_DIRECT (group virt) writes then skip write-behind",
+    )
+    parser.add_argument(
         "--fio", default="fio", metavar="PATH", help="fio to run (default fio)"
     )
     parser.set_defaults(run=_run_bench)
@@ -147,6 +153,7 @@ async def _run_bench(args: argparse.Namespace) -> int:
         only=tuple(args.only),
         keep=args.keep,
         force=args.force,
+        direct=args.direct,
         fio=args.fio,
     )
     report = await bench.run_benchmark(config, _progress)

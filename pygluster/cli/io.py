@@ -78,6 +78,14 @@ def add_command(commands: Any) -> None:
         type=size_arg,
         help="create the image with this size first (fails if it exists)",
     )
+    io.add_argument(
+        "-n",
+        "--nocache",
+        action="store_true",
+        help="open O_DIRECT, like qemu-io -n (cache=none): on volumes with "
+        "strict-O_DIRECT (group virt) writes skip write-behind; unless "
+        "remote-dio is on, the bricks bypass their page cache too",
+    )
     io.set_defaults(run=run)
 
 
@@ -183,6 +191,7 @@ async def run(args: argparse.Namespace) -> int:
         mode,
         **brick_timeouts(args),
         write_behind=write_behind(args),
+        direct=args.nocache,
     ) as device:
         for command in commands:
             if not await _io_one(device, command):

@@ -359,6 +359,8 @@ class BenchConfig:
         only: names from :data:`NAMES` to run (all when empty).
         keep: leave the image in place afterwards.
         force: reuse (truncate) an existing image at ``uri``.
+        direct: both sides open the image O_DIRECT (fio ``--direct=1``,
+            ``open_async(direct=True)``); default both buffered.
     """
 
     uri: GlusterURI
@@ -368,6 +370,7 @@ class BenchConfig:
     only: tuple[str, ...] = ()
     keep: bool = False
     force: bool = False
+    direct: bool = False
     fio: str = "fio"
     qemu_img: str = "qemu-img"
     qemu_io: str = "qemu-io"
@@ -402,6 +405,7 @@ class Report:
             "rounds": c.rounds,
             "runtime_s": c.runtime,
             "size": c.size,
+            "direct": c.direct,
             "fill_mib_s": round(self.fill_mib_s, 1),
             "retries": self.retries,
             "workloads": [w.to_json() for w in self.workloads],
@@ -420,7 +424,9 @@ class Report:
             f"{m.get('memory_gib', '?')} GiB RAM, {m.get('kernel', '?')}, "
             f"Python {m.get('python', '?')}",
             f"image: {c.uri} ({_size_text(c.size)}), {c.rounds} rounds of "
-            f"{c.runtime:g} s per side, medians; ratio = pygluster / libgfapi MiB/s",
+            f"{c.runtime:g} s per side (each round alternating which goes first), "
+            f"{'O_DIRECT' if c.direct else 'buffered'} on both sides, medians; "
+            "ratio = pygluster / libgfapi MiB/s",
             "",
         ]
         if self.workloads:
@@ -519,7 +525,13 @@ def _percentile(sorted_ns: Sequence[int], fraction: float) -> float:
 
 
 async def run_pygluster(
-    uri: GlusterURI, workload: Workload, *, runtime: float, size: int, round_no: int = 1
+    uri: GlusterURI,
+    workload: Workload,
+    *,
+    runtime: float,
+    size: int,
+    round_no: int = 1,
+    direct: bool = False,
 ) -> Sample:
     """Run one workload for ``runtime`` seconds through pygluster.
 
@@ -548,7 +560,7 @@ async def run_pygluster(
         return offset
 
     async with blockdev.open_async(
-        uri, "r+", chunk_size=bs, max_in_flight=workload.qd
+        uri, "r+", chunk_size=bs, max_in_flight=workload.qd, direct=direct
     ) as device:
         deadline = time.perf_counter_ns() + int(runtime * 1e9)
 
@@ -602,7 +614,13 @@ def _tcp_server(uri: GlusterURI) -> str:
 
 
 def fio_command(
-    fio: str, uri: GlusterURI, workload: Workload, *, runtime: float, size: int
+    fio: str,
+    uri: GlusterURI,
+    workload: Workload,
+    *,
+    runtime: float,
+    size: int,
+    direct: bool = False,
 ) -> list[str]:
     """The fio command line running ``workload`` on the image through libgfapi.
 
@@ -632,6 +650,7 @@ def fio_command(
         "--randrepeat=0",
         "--lat_percentiles=1",
         "--output-format=json",
+        *(["--direct=1"] if direct else []),
     ]
 
 
@@ -678,7 +697,12 @@ async def run_fio(
 ) -> Sample:
     """Run one workload through fio (libgfapi) on the benchmark image."""
     command = fio_command(
-        config.fio, config.uri, workload, runtime=config.runtime, size=config.size
+        config.fio,
+        config.uri,
+        workload,
+        runtime=config.runtime,
+        size=config.size,
+        direct=config.direct,
     )
     with trio.move_on_after(config.runtime + _SUBPROCESS_SLACK) as scope:
         done = await trio.run_process(
@@ -1003,7 +1027,10 @@ async def run_benchmark(
         for round_no in range(1, config.rounds + 1):
             for result in report.workloads:
                 w = result.workload
-                for side in ("pygluster", "libgfapi"):
+                # Odd rounds pygluster first, even rounds libgfapi first: a
+                # side favoured by going first (or second) is so equally.
+                sides = ("pygluster", "libgfapi")
+                for side in sides if round_no % 2 else sides[::-1]:
                     step += 1
                     tool = "pygluster" if side == "pygluster" else "libgfapi (fio)"
                     say(f"{w.name} round {round_no}/{config.rounds}: {tool} ...")
@@ -1016,6 +1043,7 @@ async def run_benchmark(
                                 runtime=config.runtime,
                                 size=config.size,
                                 round_no=round_no,
+                                direct=config.direct,
                             )
                         )
                     else:

@@ -41,7 +41,7 @@ from pygluster.errors import (
 from pygluster.mgmt import port_by_brick
 from pygluster.rpc import callback, fops, glusterd, xdr
 from pygluster.rpc.client import TcpAddress, open_rpc_client
-from pygluster.rpc.fops import DictValue, EntrylkCmd, LkCmd, LkType
+from pygluster.rpc.fops import DictValue, EntrylkCmd, GfOpenFlags, LkCmd, LkType
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
 from pygluster.xlators.base import (
@@ -55,6 +55,7 @@ from pygluster.xlators.base import (
     new_entry_gfid,
     xlator_type,
 )
+from pygluster.xlators.options import parse_bool_option
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -216,6 +217,10 @@ class ClientXlator(Xlator):
             lk_owner=b"\0\0\0\0",
         )
         self.port: int | None = None
+        #: network.remote-dio enabled: O_DIRECT is taken off every open and
+        #: I/O before it reaches the brick (client.c filter-O_DIRECT), so the
+        #: brick's page cache serves it.
+        self.filter_o_direct = parse_bool_option(options, "filter-O_DIRECT", False)
         # The credential of fops that set no times never changes: encode once.
         self._plain_cred = credentials.auth_v3()
 
@@ -418,7 +423,9 @@ class ClientXlator(Xlator):
             try:
                 reply = await self._fop(
                     fops.OPEN,
-                    fops.GfxOpenReq(gfid=fd.gfid, flags=flags, xdata=None),
+                    fops.GfxOpenReq(
+                        gfid=fd.gfid, flags=self._brick_flags(flags), xdata=None
+                    ),
                     fd.loc.path,
                 )
             except FopError as exc:
@@ -610,6 +617,16 @@ class ClientXlator(Xlator):
         reply = await self._fop(fops.LOOKUP, args, loc.path)
         return reply.prestat, reply.xdata
 
+    def _brick_flags(self, flags: int) -> int:
+        """Open flags as the brick gets them (O_DIRECT filtered if asked)."""
+        return flags & ~GfOpenFlags.DIRECT if self.filter_o_direct else flags
+
+    def _io_flag(self, fd: Fd) -> int:
+        """gfx_read_req/gfx_write_req ``flag``: the fd's O_DIRECT, which an
+        anonymous fd has no OPEN to carry (seen from libgfapi, 10.3: READ
+        and WRITE on fd -2 with flag 0o40000 for an O_DIRECT image)."""
+        return self._brick_flags(fd.flags) & GfOpenFlags.DIRECT
+
     def _opened(self, loc: Loc, flags: int, remote: int) -> Fd:
         fd = Fd(loc, flags)
         fd.ctx[self] = remote
@@ -624,7 +641,7 @@ class ClientXlator(Xlator):
             fops.CREATE,
             fops.GfxCreateReq(
                 pargfid=loc.parent,
-                flags=flags,
+                flags=self._brick_flags(flags),
                 mode=mode,
                 umask=umask,
                 bname=loc.name,
@@ -869,7 +886,7 @@ class ClientXlator(Xlator):
         assert loc.gfid is not None
         reply = await self._fop(
             fops.OPEN,
-            fops.GfxOpenReq(gfid=loc.gfid, flags=flags, xdata=xdata),
+            fops.GfxOpenReq(gfid=loc.gfid, flags=self._brick_flags(flags), xdata=xdata),
             loc.path,
         )
         return self._opened(loc, flags, reply.fd)
@@ -892,7 +909,7 @@ class ClientXlator(Xlator):
             into=into,
             offset=offset,
             size=size,
-            flag=0,
+            flag=self._io_flag(fd),
         )
         # glusterfs4-xdr.x gfx_read_rsp: op_ret is the byte count read and
         # size the count of payload bytes after the results; a brick sends
@@ -919,7 +936,7 @@ class ClientXlator(Xlator):
             payload=data,
             offset=offset,
             size=len(data),
-            flag=0,
+            flag=self._io_flag(fd) if fd.ctx.get(self) == fops.ANON_FD else 0,
         )
         if reply.op_ret != len(data):
             # A short write is not an error on the wire, but a block device

@@ -162,7 +162,10 @@ def _make_xlator(
         raise UnsupportedVolume(context.volume, node.name, node.type)
     cls = XLATOR_TYPES.get(node.type)
     if cls is not None:
-        return cls.from_volfile(node, children, context)
+        try:
+            return cls.from_volfile(node, children, context)
+        except ValueError as exc:  # an option value the translator rejects
+            raise VolfileError(f"translator {node.name} ({node.type}): {exc}") from exc
     # pass-through: link the parent straight to the only child
     assert node.type in PASS_THROUGH_TYPES
     return only_child(node, children, context)

@@ -7,7 +7,28 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["parse_size_option"]
+__all__ = ["parse_bool_option", "parse_size_option"]
+
+#: gf_string2boolean's words (common-utils.c).
+_TRUE = frozenset({"on", "yes", "true", "enable", "1"})
+_FALSE = frozenset({"off", "no", "false", "disable", "0"})
+
+
+def parse_bool_option(options: Mapping[str, str], key: str, default: bool) -> bool:
+    """A boolean option (``on``/``off``, ``enable``/``disable``, ...).
+
+    Raises:
+        ValueError: the value is none of gluster's boolean words.
+    """
+    value = options.get(key)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError(f"option {key} {value!r} is not a boolean")
 
 
 def parse_size_option(text: str, units: Mapping[str, int], option: str = "") -> int:

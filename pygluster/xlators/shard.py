@@ -279,7 +279,9 @@ class ShardXlator(Xlator):
             if not await self._have_shard_dir(create=create):
                 return None
             loc = self._shard_loc(fd.gfid, block)
-            flags = fd.flags & _ACCMODE  # the base's access mode, nothing else
+            # The base's access mode and O_DIRECT (sent with each READ/WRITE
+            # of an anonymous fd), nothing else.
+            flags = fd.flags & (_ACCMODE | GfOpenFlags.DIRECT)
             try:
                 iatt, _ = await self.child.lookup(loc)
             except FopError as exc:
@@ -287,7 +289,7 @@ class ShardXlator(Xlator):
                     if exc.errno == errno.ENOENT:
                         return None
                     raise
-                shard_fd, blocks = await self._create_shard(loc, state)
+                shard_fd, blocks = await self._create_shard(loc, state, flags)
             else:
                 # Anonymous, as shard.c winds its shard fops: nothing held
                 # open on the bricks, so a shard another client unlinks is
@@ -382,13 +384,15 @@ class ShardXlator(Xlator):
                         break  # all in use: closed once their fops are done
                     await self.child.release(state.shards.pop(idle))
 
-    async def _create_shard(self, loc: Loc, state: _ShardFd) -> tuple[Fd, int]:
+    async def _create_shard(
+        self, loc: Loc, state: _ShardFd, flags: int
+    ) -> tuple[Fd, int]:
         await self._ensure_shard_dir()
-        flags = int(GfOpenFlags.RDWR | GfOpenFlags.CREAT | GfOpenFlags.EXCL)
+        make = int(GfOpenFlags.RDWR | GfOpenFlags.CREAT | GfOpenFlags.EXCL)
         try:
             # Same permissions as the base file (shard.c uses its mode).
             shard_fd, iatt = await self.child.create(
-                loc.with_gfid(uuid.uuid4().bytes), flags, 0o100000 | state.inode.mode
+                loc.with_gfid(uuid.uuid4().bytes), make, 0o100000 | state.inode.mode
             )
         except FopError as exc:
             if exc.errno != errno.EEXIST:
@@ -401,7 +405,8 @@ class ShardXlator(Xlator):
             await self.child.release(shard_fd)
         return (
             await self.child.open_anonymous(
-                loc.with_gfid(iatt.ia_gfid), int(GfOpenFlags.RDWR)
+                loc.with_gfid(iatt.ia_gfid),
+                int(GfOpenFlags.RDWR | (flags & GfOpenFlags.DIRECT)),
             ),
             iatt.ia_blocks,
         )

@@ -106,7 +106,7 @@ import trio
 from pygluster.errors import FopError
 from pygluster.rpc.fops import GfOpenFlags, GfxIattx
 from pygluster.xlators.base import Fd, Loc, Xlator, iatt_is_reg, only_child, xlator_type
-from pygluster.xlators.options import parse_size_option
+from pygluster.xlators.options import parse_bool_option, parse_size_option
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -151,8 +151,6 @@ SESSION_LINGER_SECONDS = 0.002
 #: Linux __O_SYNC (O_SYNC is __O_SYNC | O_DSYNC; GF_O_SYNC is O_DSYNC's value).
 _O_SYNC_ONLY = 0o4000000
 _ACCMODE = 0o3
-_TRUE = frozenset({"on", "yes", "true", "enable", "1"})
-_FALSE = frozenset({"off", "no", "false", "disable", "0"})
 _UNITS = {
     "": 1,
     "B": 1,
@@ -178,18 +176,6 @@ _DONE = 3  # confirmed by the bricks (or its failure handed to its caller)
 def parse_size(text: str) -> int:
     """A size as gluster's options write it ("1MB", "512KB", "1048576")."""
     return parse_size_option(text, _UNITS)
-
-
-def _parse_bool(options: dict[str, str], key: str, default: bool) -> bool:
-    value = options.get(key)
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ValueError(f"option {key} {value!r} is not a boolean")
 
 
 def _reraise(error: BaseException) -> BaseException:
@@ -298,7 +284,10 @@ def write_behind_runs(node: VolfileXlator, write_behind: bool | None) -> bool:
     (``write_behind`` None) unless its ``pass-through`` option is on."""
     if write_behind is not None:
         return write_behind
-    return node.options.get("pass-through", "off").strip().lower() not in _TRUE
+    try:
+        return not parse_bool_option(node.options, "pass-through", False)
+    except ValueError:
+        return True  # not a clear "on": the translator runs
 
 
 @xlator_type("performance/write-behind")
@@ -332,12 +321,14 @@ class WriteBehindXlator(Xlator):
             self.window_size,
             DEFAULT_AGGREGATE_SIZE if aggregate is None else parse_size(aggregate),
         )
-        self.strict_o_direct = _parse_bool(options, "strict-O_DIRECT", False)
-        self.strict_write_ordering = _parse_bool(
+        self.strict_o_direct = parse_bool_option(options, "strict-O_DIRECT", False)
+        self.strict_write_ordering = parse_bool_option(
             options, "strict-write-ordering", False
         )
         # qemu's block/gluster.c turns this on; so do we unless told otherwise.
-        self.resync = _parse_bool(options, "resync-failed-syncs-after-fsync", True)
+        self.resync = parse_bool_option(
+            options, "resync-failed-syncs-after-fsync", True
+        )
         self._nursery = nursery
         self._states: set[_FdState] = set()
         # Recent regular-file iatts from LOOKUP, to answer lied writes with.
