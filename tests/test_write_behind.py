@@ -19,12 +19,13 @@ import trio.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pygluster.errors import FopError
+from pygluster.errors import FopError, VolfileError
 from pygluster.rpc import fops
 from pygluster.rpc.fops import GfOpenFlags
+from pygluster.rpc.sunrpc import Credentials
 from pygluster.volfile import parse
-from pygluster.xlators.base import Fd, Loc
-from pygluster.xlators.graph import plan
+from pygluster.xlators.base import BuildContext, Fd, Loc
+from pygluster.xlators.graph import _make_xlator, plan
 from pygluster.xlators.write_behind import WriteBehindXlator, parse_size
 from tests.memory_brick import MemoryBrick
 
@@ -830,3 +831,25 @@ async def test_window_full_of_failed_writes_does_not_stall_the_next(autojump_clo
         assert child.data[65536:] == b"c" * 4096
         await wb.fsync(fd)  # the failed writes are retried and land
         assert child.data[:8192] == b"a" * 4096 + b"b" * 4096
+
+
+async def test_an_option_value_the_translator_rejects_is_a_volfile_error() -> None:
+    node = parse(
+        "volume v-wb\n"
+        "    type performance/write-behind\n"
+        "    option strict-O_DIRECT maybe\n"
+        "end-volume\n"
+    ).top
+    async with trio.open_nursery() as nursery:
+        context = BuildContext(
+            volume="v",
+            bricks={},
+            credentials=Credentials(pid=1, uid=0, gid=0, groups=()),
+            nursery=nursery,
+            connect_timeout=None,
+            request_timeout=None,
+        )
+        with pytest.raises(VolfileError) as caught:
+            _make_xlator(node, [MemoryBrick("v-client-0")], context)
+    assert "v-wb (performance/write-behind)" in str(caught.value)
+    assert "strict-O_DIRECT 'maybe' is not a boolean" in str(caught.value)
