@@ -93,6 +93,8 @@ DEFAULT_REQUEST_TIMEOUT = 120.0
 #: image writes every byte on file systems without fallocate): they are
 #: bounded by frame-timeout alone.
 _LONG_FOPS = frozenset({"ZEROFILL", "FALLOCATE", "DISCARD"})
+#: Lock owners whose credentials are kept encoded (one per transaction).
+_OWNER_CREDENTIALS_KEPT = 64
 #: Seconds to spend withdrawing a blocking lock request that timed out.
 _WITHDRAW_SECONDS = 10.0
 #: How long a fop on a lone brick waits for a reconnect before ENOTCONN.
@@ -221,6 +223,7 @@ class ClientXlator(Xlator):
         #: I/O before it reaches the brick (client.c filter-O_DIRECT), so the
         #: brick's page cache serves it.
         self.filter_o_direct = parse_bool_option(options, "filter-O_DIRECT", False)
+        self._owner_creds: dict[bytes, Credentials] = {}
         # The credential of fops that set no times never changes: encode once.
         self._plain_cred = credentials.auth_v3()
 
@@ -495,7 +498,8 @@ class ClientXlator(Xlator):
             # Locks belong to the credential's lk_owner on this connection
             # (§8.4); a transaction winds its fops in a frame with its own
             # (base.frame) so that two of ours never share a lock.
-            cred = self._owner_credentials(owner).auth_v3()
+            owned = self._owner_credentials(owner)
+            cred = owned.auth_v3(flags, time.time_ns()) if flags else owned.auth_v3()
         elif flags:
             # The brick stamps the flagged times with our clock (utime, §8.6).
             cred = self.credentials.auth_v3(flags, time.time_ns())
@@ -545,10 +549,19 @@ class ClientXlator(Xlator):
         return result
 
     def _owner_credentials(self, owner: bytes) -> Credentials:
-        c = self.credentials
-        return Credentials(
-            pid=c.pid, uid=c.uid, gid=c.gid, groups=c.groups, lk_owner=owner
-        )
+        # One per owner, kept: its encoded credential body is a template
+        # (Credentials.auth_v3), and a transaction's owner signs every fop of
+        # it; a transaction is short-lived, so only the last few are kept.
+        cached = self._owner_creds.get(owner)
+        if cached is None:
+            c = self.credentials
+            cached = Credentials(
+                pid=c.pid, uid=c.uid, gid=c.gid, groups=c.groups, lk_owner=owner
+            )
+            if len(self._owner_creds) >= _OWNER_CREDENTIALS_KEPT:
+                del self._owner_creds[next(iter(self._owner_creds))]
+            self._owner_creds[owner] = cached
+        return cached
 
     def _flock(self, flock: Flock) -> Any:
         owner = current_frame().lk_owner
