@@ -14,6 +14,7 @@ the server or brick, and the operation.
     ├── ProtocolError                     abstract (h11's shape)
     │   ├── LocalProtocolError            the core was misused
     │   └── RemoteProtocolError           the peer sent something we cannot accept
+    │       └── NbdProtocolError          an NBD client broke the NBD protocol
     ├── RpcError                          server answered but did not run the call
     │   ├── RpcDenied                     MSG_DENIED
     │   └── RpcNotAccepted                accept_stat != SUCCESS
@@ -51,6 +52,7 @@ __all__ = [
     "LayoutHoleError",
     "LocalProtocolError",
     "MgmtError",
+    "NbdProtocolError",
     "PcapError",
     "ProtocolError",
     "QuorumError",
@@ -161,6 +163,13 @@ class RemoteProtocolError(ProtocolError):
     A bad record mark, an oversized record, a reply to an xid we never sent,
     or a reply body that does not decode. The connection cannot be trusted
     afterwards.
+    """
+
+
+class NbdProtocolError(RemoteProtocolError):
+    """An NBD client sent what the NBD protocol does not allow.
+
+    The server disconnects it: nothing it sends afterwards can be trusted.
     """
 
 

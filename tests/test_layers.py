@@ -5,8 +5,8 @@ in a fresh interpreter and we look at what ended up in sys.modules.
 
 * The core (``pygluster`` top-level modules, ``pygluster.rpc``,
   ``pygluster.xlators``) loads nothing from the layers above it:
-  ``pygluster.capture`` and ``pygluster.tools``, which load nothing of
-  ``pygluster.cli``.
+  ``pygluster.capture``, ``pygluster.nbd`` and ``pygluster.tools``, which
+  load nothing of ``pygluster.cli``.
 * Sans-IO: ``pygluster.rpc`` (all but its trio driver, ``rpc.client``) and
   ``pygluster.capture`` never load trio, nor do the pure codecs at the top.
 """
@@ -24,7 +24,12 @@ import pytest
 import pygluster
 
 #: Packages above the core, each allowed to load only those listed before it.
-UPPER_LAYERS = ("pygluster.capture", "pygluster.tools", "pygluster.cli")
+UPPER_LAYERS = (
+    "pygluster.capture",
+    "pygluster.nbd",
+    "pygluster.tools",
+    "pygluster.cli",
+)
 SANS_IO_PACKAGES = ("pygluster.rpc", "pygluster.capture")
 TRIO_DRIVER = "pygluster.rpc.client"
 #: Top-level codecs and pure modules (the rest of the top level is the I/O path).
@@ -34,6 +39,7 @@ PURE_TOP = (
     "pygluster.volfile",
     "pygluster.events",
     "pygluster.cli.iolang",
+    "pygluster.nbd.protocol",
 )
 
 ALL_MODULES = sorted(

@@ -27,8 +27,11 @@ from pygluster.rpc.sunrpc import Credentials
 from pygluster.volfile import Brick
 from pygluster.xlators.afr import ReplicateXlator
 from pygluster.xlators.base import (
+    INODELK_COUNT,
+    INODELK_DOM_COUNT,
     XLATOR_TYPES,
     Flock,
+    InodelkContention,
     Loc,
     Xlator,
     current_frame,
@@ -200,6 +203,50 @@ async def test_o_direct_reaches_the_brick_unless_the_client_filters_it(
     # An anonymous fd has no OPEN: its READ carries O_DIRECT (as libgfapi).
     assert read.fd == fops.ANON_FD
     assert read.flag == (0 if filtered else GfOpenFlags.DIRECT)
+
+
+class _CountsLocks(_Recorder):
+    """A brick whose WRITE replies say how many inode locks the domain has."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    async def call_reply(self, procedure: Any, args: Any, **kwargs: Any) -> Any:
+        self.calls.append((procedure.name, args, kwargs["cred"]))
+        answer = {INODELK_COUNT: DictValue.int(self.count)}
+        result = SimpleNamespace(
+            op_ret=args.size, op_errno=0, xdata=answer, poststat=None
+        )
+        return SimpleNamespace(result=result, payload=b"")
+
+
+class _Listener(Xlator):
+    def __init__(self, child: Xlator) -> None:
+        super().__init__("listener", [child])
+        self.events: list[object] = []
+
+    def upcall(self, event: object) -> None:
+        self.events.append(event)
+
+
+@pytest.mark.parametrize(("count", "contended"), [(1, False), (2, True)])
+async def test_a_write_reply_counting_other_locks_is_reported_as_contention(
+    count: int, contended: bool
+) -> None:
+    creds = Credentials(pid=7, uid=0, gid=0, groups=(), lk_owner=b"conn")
+    client, _ = _client(creds)
+    brick = _CountsLocks(count)
+    client._rpc = brick  # type: ignore[assignment]
+    parent = _Listener(client)
+    gfid = bytes(range(16))
+    fd = await client.open_anonymous(Loc("/f", fops.ROOT_GFID, "f", gfid), 2)
+    ask = {INODELK_DOM_COUNT: DictValue.str(b"v-replicate-0")}
+    await client.writev(fd, 0, b"data", ask)
+    ((_, request, _),) = brick.calls
+    assert request.xdata == ask
+    expected = [InodelkContention(gfid, "v-replicate-0", "h:/b")]
+    assert parent.events == (expected if contended else [])
 
 
 class _SlowLocks(_Recorder):

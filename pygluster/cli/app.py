@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from pygluster import events, mgmt
-from pygluster.cli import bench, cp, create, decode, doctor, info, io, rm
+from pygluster.cli import bench, cp, create, decode, doctor, info, io, nbd, rm
 from pygluster.cli import map as map_command
 from pygluster.cli import volfile as volfile_command
 from pygluster.cli.iolang import IoScriptError
@@ -48,6 +48,7 @@ _COMMANDS = (
     map_command,
     rm,
     io,
+    nbd,
     doctor,
     bench,
     decode,

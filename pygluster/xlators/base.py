@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from pygluster.volfile import Xlator as VolfileXlator
 
 __all__ = [
+    "INODELK_COUNT",
+    "INODELK_DOM_COUNT",
     "XLATOR_TYPES",
     "BuildContext",
     "Fd",
@@ -120,6 +122,14 @@ def new_entry_gfid(loc: Loc) -> bytes:
     if loc.gfid is None:
         raise ValueError(f"{loc.path}: a new entry needs its gfid chosen (loc.gfid)")
     return loc.gfid
+
+
+#: glusterfs.h GLUSTERFS_INODELK_DOM_COUNT / GLUSTERFS_INODELK_COUNT: a fop's
+#: xdata key naming a lock domain, and its reply's key saying how many inode
+#: locks (granted or waiting) that domain has on the file (locks translator,
+#: pl_inodelk_xattr_fill; seen on glusterfs 10.3 in WRITE replies).
+INODELK_DOM_COUNT = "glusterfs.inodelk-dom-count"
+INODELK_COUNT = "glusterfs.inodelk-count"
 
 
 @dataclass(frozen=True, slots=True)

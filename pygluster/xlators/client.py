@@ -45,6 +45,8 @@ from pygluster.rpc.fops import DictValue, EntrylkCmd, GfOpenFlags, LkCmd, LkType
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
 from pygluster.xlators.base import (
+    INODELK_COUNT,
+    INODELK_DOM_COUNT,
     Fd,
     Flock,
     InodelkContention,
@@ -955,7 +957,22 @@ class ClientXlator(Xlator):
             # A short write is not an error on the wire, but a block device
             # must not pretend it wrote what it did not.
             raise FopError("WRITE", fd.loc.path, str(self.brick), errno.EIO)
+        if xdata and INODELK_DOM_COUNT in xdata:
+            self._report_lock_count(fd, xdata[INODELK_DOM_COUNT], reply.xdata)
         return _poststat(reply)
+
+    def _report_lock_count(self, fd: Fd, domain: DictValue, answer: Xdata) -> None:
+        """More inode locks in ``domain`` than our one: another owner waits
+        (afr's inodelk-count check); tell the parents as the upcall would."""
+        count = (answer or {}).get(INODELK_COUNT)
+        if count is None or not isinstance(count.value, int) or count.value <= 1:
+            return
+        name = domain.value
+        if isinstance(name, bytes):
+            event = InodelkContention(
+                fd.gfid, name.rstrip(b"\0").decode(errors="replace"), str(self.brick)
+            )
+            self.upcall(event)
 
     async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
         reply = await self._fd_fop(fops.FSTAT, fops.GfxFstatReq, fd, xdata)
