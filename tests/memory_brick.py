@@ -101,6 +101,8 @@ class MemoryBrick(Xlator):
         self.fail: dict[str, int] = {}
         self.before: Callable[[str], Awaitable[None]] | None = None
         self.calls: list[str] = []
+        #: The xdata of each XATTROP (AFR's entry changelog names entries).
+        self.xattrop_xdata: list[dict[str, DictValue]] = []
         #: (gfid, domain) -> owner of the inode lock held.
         self.inodelks: dict[tuple[bytes, str], bytes] = {}
         #: (directory gfid, name, domain) -> owner of the entry lock held.
@@ -322,6 +324,7 @@ class MemoryBrick(Xlator):
         self, loc: Loc, flags: int, values: GfDict, xdata: Xdata = None
     ) -> GfDict:
         await self._enter("XATTROP", loc.path)
+        self.xattrop_xdata.append(dict(xdata or {}))
         return self._combine(self._resolve(loc, "XATTROP"), flags, values)
 
     async def fxattrop(

@@ -14,7 +14,14 @@ import trio
 
 from pygluster.errors import FopError, QuorumError
 from pygluster.rpc import fops
-from pygluster.xlators.afr import AFR_DIRTY, ReplicateXlator, super_fast_hash
+from pygluster.rpc.fops import DictValue
+from pygluster.xlators.afr import (
+    AFR_DIRTY,
+    XATTROP_ENTRY_IN,
+    XATTROP_ENTRY_OUT,
+    ReplicateXlator,
+    super_fast_hash,
+)
 from pygluster.xlators.base import Fd, InodelkContention, Loc
 from tests.memory_brick import MemoryBrick
 
@@ -163,6 +170,21 @@ async def test_a_lookup_all_bricks_answer_estale_is_estale_not_a_quorum_error() 
         await afr.lookup(missing)
     assert not isinstance(info.value, QuorumError)
     assert info.value.errno == errno.ESTALE
+
+
+@pytest.mark.parametrize("down", [False, True])
+async def test_entry_changelog_names_the_entry_for_granular_heal(down: bool) -> None:
+    # The pre-op indexes the name (the self-heal daemon heals the names it
+    # finds there); the post-op drops it only if every brick did the fop.
+    afr, bricks = make_afr()
+    if down:
+        bricks[2].up = False
+    loc = Loc("/new", fops.ROOT_GFID, "new", bytes(range(2, 18)))
+    fd, _ = await afr.create(loc, 2, 0o100644)
+    pre, post = bricks[0].xattrop_xdata[-2:]
+    assert pre == {XATTROP_ENTRY_IN: DictValue.str(b"new")}
+    assert post == ({} if down else {XATTROP_ENTRY_OUT: DictValue.str(b"new")})
+    await afr.release(fd)
 
 
 async def test_only_the_arbiter_unblamed_refuses_the_write() -> None:

@@ -107,6 +107,20 @@ _ZERO = _TRIPLET.pack(0, 0, 0)
 #: Metadata transactions lock this one byte past any data (afr LLONG_MAX - 1).
 _METADATA_LOCK_START = 2**63 - 2
 _OFF = ("off", "no", "false", "disable", "0")
+#: glusterfs.h GF_XATTROP_ENTRY_IN_KEY / GF_XATTROP_ENTRY_OUT_KEY: an entry
+#: pre-op's xdata naming the entry for the brick's entry-changes index
+#: (granular entry heal), and the post-op's that removes the name again.
+XATTROP_ENTRY_IN = "glusterfs.xattrop-entry-create"
+XATTROP_ENTRY_OUT = "glusterfs.xattrop-entry-delete"
+
+
+def _entry_out(pre: GfDict | None) -> GfDict | None:
+    """The post-op xdata that drops the name ``pre`` indexed (if any)."""
+    if pre is None:
+        return None
+    return {XATTROP_ENTRY_OUT: pre[XATTROP_ENTRY_IN]}
+
+
 #: The eager transactions the current task (and the tasks it started) uses.
 _HELD: contextvars.ContextVar[tuple[_Transaction, ...]] = contextvars.ContextVar(
     "afr_eager_held", default=()
@@ -242,6 +256,10 @@ class ReplicateXlator(Xlator):
             options.get("eager-lock", "on") not in _OFF and nursery is not None
         )
         self.post_op_delay = float(options.get("post-op-delay-secs", "1") or 0)
+        # afr.c: on by default since glusterfs 10 (and in every volfile here).
+        self.granular_entry_heal = (
+            options.get("granular-entry-heal", "on").strip().lower() not in _OFF
+        )
         self._nursery = nursery
         # glusterfs.h GLUSTERFS_INODELK_DOM_COUNT: "count the inode locks of
         # this domain" (the reply's GLUSTERFS_INODELK_COUNT).
@@ -424,7 +442,7 @@ class ReplicateXlator(Xlator):
             await child.entrylk(loc, domain, EntrylkCmd.UNLOCK, EntrylkType.WRLCK)
 
         return await self._changelog_txn(
-            parent, ENTRY, fop, loc.path, lock, unlock, call
+            parent, ENTRY, fop, loc.path, lock, unlock, call, entry=loc.name
         )
 
     async def _changelog_txn(
@@ -436,20 +454,38 @@ class ReplicateXlator(Xlator):
         lock: Callable[[Xlator, bool], Awaitable[None]],
         unlock: Callable[[Xlator], Awaitable[None]],
         call: Callable[[Xlator], Awaitable[T]],
+        *,
+        entry: str | None = None,
     ) -> dict[int, T]:
         """Lock, dirty +1 on ``loc`` in ``slot``, ``call``, post-op, unlock.
 
         The entry and metadata transactions (§3.3): one fop, its changelog
-        kept on ``loc`` (the parent directory for entry fops).
+        kept on ``loc`` (the parent directory for entry fops). ``entry``:
+        the name an entry fop changes. With ``granular-entry-heal`` on
+        (gluster 10's default) the pre-op names it to the brick's index
+        (xattrop-entry-create), which is where the self-heal daemon looks
+        for what to heal in the directory: a parent marked without names
+        never heals (seen on 10.3: shards made while a brick was down stayed
+        on two bricks). The post-op drops the name again when every brick
+        did the fop (xattrop-entry-delete), and keeps it otherwise.
         """
+        named = entry is not None and self.granular_entry_heal
+        pre_xdata: GfDict | None = (
+            {XATTROP_ENTRY_IN: DictValue.str(entry.encode())}
+            if named and entry is not None
+            else None
+        )
         up = self._up()
         self._require_quorum(up, fop, path)
         locks = LockAll(self.children, lock, unlock, label=self.name)
         locked = await locks.acquire(up)
 
-        async def changelog(on: Sequence[int], values: GfDict) -> None:
+        async def changelog(
+            on: Sequence[int], values: GfDict, xdata: GfDict | None = None
+        ) -> None:
             await locks.fan_out(
-                on, lambda c: c.xattrop(loc, fops.XattropFlags.ADD_ARRAY, values)
+                on,
+                lambda c: c.xattrop(loc, fops.XattropFlags.ADD_ARRAY, values, xdata),
             )
 
         try:
@@ -457,7 +493,10 @@ class ReplicateXlator(Xlator):
             pre = await locks.fan_out(
                 locked,
                 lambda c: c.xattrop(
-                    loc, fops.XattropFlags.ADD_ARRAY, self._changelog(slot, [], 1)
+                    loc,
+                    fops.XattropFlags.ADD_ARRAY,
+                    self._changelog(slot, [], 1),
+                    pre_xdata,
                 ),
             )
             prepared = list(successes(pre))
@@ -467,11 +506,18 @@ class ReplicateXlator(Xlator):
             if not done:
                 # Failed the same way everywhere (EEXIST, ENOENT...): nothing
                 # diverged; clear the dirty marks and report the error.
-                await changelog(prepared, self._changelog(slot, [], -1))
+                await changelog(
+                    prepared, self._changelog(slot, [], -1), _entry_out(pre_xdata)
+                )
                 raise next(iter(failures(results).values())).error
             self._quorum_lost(done, fop, path)
             missed = [i for i in range(len(self.children)) if i not in done]
-            await changelog(list(done), self._changelog(slot, missed, -1))
+            # A brick that missed it: the name stays indexed for the heal.
+            await changelog(
+                list(done),
+                self._changelog(slot, missed, -1),
+                None if missed else _entry_out(pre_xdata),
+            )
             return done
         finally:
             await locks.release()

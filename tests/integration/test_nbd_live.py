@@ -302,8 +302,13 @@ def test_a_brick_killed_while_qemu_io_writes_through_the_export_loses_nothing(
                 for arg in ("-c", f"read -P {0x40 + n % 16} {n * MiB} 1M")
             ]
             qemu_ok("qemu-io", "-f", "raw", *reads, url)
-        paths = None if volume == "pyg_shard" else [f"/{uri.rsplit('/', 1)[-1]}"]
-        faults.wait_healed(volume, paths=paths)
+        paths = [f"/{uri.rsplit('/', 1)[-1]}"]
+        if volume == "pyg_shard":
+            with pygluster.open(uri) as dev:
+                base = uuid.UUID(bytes=dev.gfid)
+            paths += [f"/.shard/{base}.{n}" for n in range(1, 16)]
+        # Full-file heal of 4 MB shards (group virt) takes its time.
+        faults.wait_healed(volume, timeout=240, paths=paths)
         qemu_ok("qemu-io", "-f", "raw", *reads, uri)  # libgfapi, after heal
     finally:
         pygluster.remove(uri)

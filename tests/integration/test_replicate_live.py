@@ -187,3 +187,23 @@ async def test_glusterd_restart_does_not_disturb_io(host: str) -> None:
                 await trio.sleep(0.3)
         assert await dev.pread(MiB, 3 * MiB) == pattern(3)
     await blocking(faults.assert_afr_clean, "pyg_rep3", name)
+
+
+@pytest.mark.parametrize("volume", ["pyg_rep3", "pyg_arb"])
+async def test_an_image_created_while_a_brick_is_down_heals_onto_it(
+    host: str, volume: str
+) -> None:
+    """granular-entry-heal (on in gluster 10): the self-heal daemon heals the
+    names the entry pre-op put in the brick's index. Created without one,
+    the image would stay on two bricks for ever."""
+    name = f"born-{uuid.uuid4().hex[:8]}.img"
+    uri = f"gluster://{host}/{volume}/{name}"
+    with faults.brick_down(volume, 1):
+        await pygluster.create_async(uri, 2 * MiB)
+        async with pygluster.open_async(uri, "r+") as dev:
+            await dev.pwrite(pattern(0), 0)
+        assert not faults.brick_path(volume, 1, name).exists()
+    await blocking(faults.wait_healed, volume, timeout=120, paths=[f"/{name}"])
+    assert faults.brick_path(volume, 1, name).exists()
+    await blocking(faults.assert_replicas_identical, volume, name, ARBITER[volume])
+    await pygluster.remove_async(uri)
