@@ -204,6 +204,10 @@ _BLOCK_SIZE_INFO = struct.Struct(">HIII")  # type, minimum, preferred, maximum
 _OLD_EXPORT_REPLY = struct.Struct(">QH")  # NBD_OPT_EXPORT_NAME: size, flags
 #: The request header: magic, command flags, type, cookie, offset, length.
 request_header = struct.Struct(">IHHQQI")
+_REQUEST_SIZE = request_header.size
+_unpack_request = request_header.unpack_from
+_COMMANDS: Final = {int(c): c for c in Cmd}
+_CMD_FLAGS: Final = {n: CmdFlag(n) for n in range(32)}
 _SIMPLE_REPLY = struct.Struct(">IIQ")  # magic, error, cookie
 _CHUNK = struct.Struct(">IHHQI")  # magic, flags, type, cookie, length
 _CHUNK_OFFSET = struct.Struct(">Q")
@@ -587,9 +591,9 @@ class NbdServerConnection:
 
     def _next_request(self) -> Event:
         buffer = self._buffer
-        if len(buffer) < request_header.size:
+        if len(buffer) < _REQUEST_SIZE:
             return NEED_DATA
-        magic, flags, kind, cookie, offset, length = request_header.unpack_from(buffer)
+        magic, flags, kind, cookie, offset, length = _unpack_request(buffer)
         if magic != REQUEST_MAGIC:
             raise NbdProtocolError(f"bad request magic 0x{magic:08x}")
         if kind == Cmd.WRITE:
@@ -600,20 +604,24 @@ class NbdServerConnection:
                 )
             if len(buffer) < request_header.size + length:
                 return NEED_DATA
-        del buffer[: request_header.size]
         data = b""
         if kind == Cmd.WRITE:
-            data = bytes(buffer[:length])
-            del buffer[:length]
-        try:
-            command = Cmd(kind)
-        except ValueError:
+            data = bytes(buffer[_REQUEST_SIZE : _REQUEST_SIZE + length])
+            del buffer[: _REQUEST_SIZE + length]
+        else:
+            del buffer[:_REQUEST_SIZE]
+        command = _COMMANDS.get(kind)
+        if command is None:
             # Unknown: it carries no data we know of; refuse it, go on. (The
             # request's command is not one of ours; CACHE stands in.)
             return Request(
                 cookie, Cmd.CACHE, CmdFlag(0), offset, length, b"", Errno.EINVAL
             )
-        request = Request(cookie, command, CmdFlag(flags), offset, length, data)
+        # Enum construction is slow per request; the known values are cached.
+        flag = _CMD_FLAGS.get(flags)
+        if flag is None:
+            flag = CmdFlag(flags)
+        request = Request(cookie, command, flag, offset, length, data)
         if command == Cmd.DISC:
             self._state = _State.CLOSED
             return Closed("the client disconnected (NBD_CMD_DISC)")
