@@ -13,6 +13,8 @@ import json
 import os
 import selectors
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -310,5 +312,95 @@ def test_a_brick_killed_while_qemu_io_writes_through_the_export_loses_nothing(
         # Full-file heal of 4 MB shards (group virt) takes its time.
         faults.wait_healed(volume, timeout=240, paths=paths)
         qemu_ok("qemu-io", "-f", "raw", *reads, uri)  # libgfapi, after heal
+    finally:
+        pygluster.remove(uri)
+
+
+def _handshake(sock: socket.socket, name: str) -> None:
+    """A minimal fixed-newstyle client: flags, then NBD_OPT_GO for ``name``."""
+    greeting = _recv_exactly(sock, 18)
+    assert greeting[:8] == b"NBDMAGIC"
+    sock.sendall(struct.pack(">I", 3))
+    data = struct.pack(">I", len(name)) + name.encode() + struct.pack(">H", 0)
+    sock.sendall(struct.pack(">QII", 0x49484156454F5054, 7, len(data)) + data)
+    while True:
+        _, _, kind, length = struct.unpack(">QIII", _recv_exactly(sock, 20))
+        _recv_exactly(sock, length)
+        if kind == 1:  # NBD_REP_ACK: transmission starts
+            return
+        assert kind == 3, kind  # NBD_REP_INFO
+
+
+def _recv_exactly(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        assert chunk, "the server closed the connection"
+        data += chunk
+    return data
+
+
+def _address(url: str) -> tuple[str, int, str]:
+    rest = url.removeprefix("nbd://")
+    hostport, name = rest.split("/", 1)
+    host, port = hostport.rsplit(":", 1)
+    return host, int(port), name
+
+
+def test_a_client_gone_mid_write_changes_nothing_and_others_go_on(host: str) -> None:
+    uri = image(host, "pyg_rep3", 4 * MiB)
+    try:
+        with nbd_server(uri, "--shared", "2") as url:
+            address, port, name = _address(url)
+            with socket.create_connection((address, port), timeout=30) as sock:
+                _handshake(sock, name)
+                # WRITE of 64 KiB at 0, but only half of its data, then gone.
+                header = struct.pack(">IHHQQI", 0x25609513, 0, 1, 1, 0, 65536)
+                sock.sendall(header + b"\xee" * 32768)
+            qemu_ok(
+                "qemu-io", "-f", "raw",
+                "-c", "read -P 0 0 64k",  # the half-sent write did not happen
+                "-c", "write -P 0x5c 0 4k",
+                "-c", "read -P 0x5c 0 4k",
+                url,
+            )  # fmt: skip
+    finally:
+        pygluster.remove(uri)
+
+
+def test_shared_clients_see_each_others_flushed_writes_over_a_unix_socket(
+    host: str, tmp_path: Path
+) -> None:
+    uri = image(host, "pyg_shard", 8 * MiB)
+    path = tmp_path / "export.sock"
+    try:
+        with nbd_server(uri, "--socket", str(path), "--shared", "2") as url:
+            assert url == f"nbd+unix:///{uri.rsplit('/', 1)[-1]}?socket={path}"
+            # Two clients at once: qemu-io holds one connection open while a
+            # second qemu-io writes and flushes; the first then reads it.
+            reader = subprocess.Popen(
+                ["qemu-io", "-f", "raw", url],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                time.sleep(1)  # connected and idle
+                qemu_ok(
+                    "qemu-io", "-f", "raw",
+                    "-c", f"write -P 0x3d {5 * MiB} 64k",
+                    "-c", "flush",
+                    url,
+                )  # fmt: skip
+                out, err = reader.communicate(
+                    f"read -P 0x3d {5 * MiB} 64k\nquit\n", timeout=60
+                )
+            finally:
+                if reader.poll() is None:
+                    reader.kill()
+            assert reader.returncode == 0, out + err
+            assert "Pattern verification failed" not in out, out
+            assert "read 65536/65536 bytes" in out, out
     finally:
         pygluster.remove(uri)
