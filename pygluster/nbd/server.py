@@ -289,7 +289,11 @@ class _Session:
                 return
             assert isinstance(event, Request)
             payload = event.length if event.command in (Cmd.READ, Cmd.WRITE) else 0
-            await self._requests.acquire()
+            try:
+                # A free slot costs no scheduler pass; a full one waits.
+                self._requests.acquire_nowait()
+            except trio.WouldBlock:
+                await self._requests.acquire()
             await self._bytes.acquire(payload)
             requests.start_soon(self._answer, event, payload)
 
@@ -340,6 +344,18 @@ class _Session:
                 exc,
             )
             return [conn.error_reply(cookie, code, str(exc))]
+        except (ValueError, OSError) as exc:
+            # Not a gluster refusal (a local resource, a bad argument we let
+            # through): EIO for this request, logged with its traceback, and
+            # the server goes on.
+            log.exception(
+                "%s: %s at %d+%d failed unexpectedly",
+                self.peer,
+                request.command.name,
+                request.offset,
+                request.length,
+            )
+            return [conn.error_reply(cookie, Errno.EIO, str(exc))]
 
     async def _extents(self, request: Request) -> list[Extent]:
         extents = [
