@@ -187,27 +187,21 @@ def nbd_errno(exc: BaseException) -> Errno:
     return Errno.EIO
 
 
+@dataclass(eq=False)
 class _Session:
     """One client: the handshake, then its requests until it goes."""
 
-    def __init__(
-        self,
-        wire: _Wire,
-        peer: str,
-        export: Export,
-        device: AsyncBlockDevice,
-        limits: Limits,
-        stopping: trio.Event,
-    ) -> None:
-        self.wire = wire
-        self.peer = peer
-        self.export = export
-        self.device = device
-        self.limits = limits
-        self.stopping = stopping
-        self.conn = NbdServerConnection(export)
-        self._requests = trio.Semaphore(limits.max_requests)
-        self._bytes = _ByteBudget(limits.max_request_bytes)
+    wire: _Wire
+    peer: str
+    export: Export
+    device: AsyncBlockDevice
+    limits: Limits
+    stopping: trio.Event
+
+    def __post_init__(self) -> None:
+        self.conn = NbdServerConnection(self.export)
+        self._requests = trio.Semaphore(self.limits.max_requests)
+        self._bytes = _ByteBudget(self.limits.max_request_bytes)
 
     async def run(self) -> None:
         try:

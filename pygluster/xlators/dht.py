@@ -410,7 +410,8 @@ class DistributeXlator(Xlator):
         # writev, fstat, ... are the base's defaults, wound here).
         return self._child_of(fd)
 
-    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
+    async def _file_child(self, loc: Loc) -> int:
+        """The child holding the data file at ``loc`` (looked up if unknown)."""
         assert loc.gfid is not None
         index = self._cached.get(loc.gfid)
         if index is None:
@@ -418,18 +419,16 @@ class DistributeXlator(Xlator):
             index = self._cached.get(loc.gfid)
         if index is None:
             raise FopError("OPEN", loc.path, None, errno.EISDIR, xlator=self.name)
+        return index
+
+    async def open(self, loc: Loc, flags: int, xdata: Xdata = None) -> Fd:
+        index = await self._file_child(loc)
         fd = await self.children[index].open(loc, flags, xdata)
         fd.ctx[self] = index
         return fd
 
     async def open_anonymous(self, loc: Loc, flags: int) -> Fd:
-        assert loc.gfid is not None
-        index = self._cached.get(loc.gfid)
-        if index is None:
-            await self.lookup(loc)
-            index = self._cached.get(loc.gfid)
-        if index is None:
-            raise FopError("OPEN", loc.path, None, errno.EISDIR, xlator=self.name)
+        index = await self._file_child(loc)
         fd = await self.children[index].open_anonymous(loc, flags)
         fd.ctx[self] = index
         return fd
