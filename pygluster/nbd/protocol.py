@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from pygluster.errors import NbdProtocolError
 
@@ -251,9 +251,12 @@ class Export:
         return bool(self.flags & TransmissionFlag.READ_ONLY)
 
 
-@dataclass(frozen=True, slots=True)
-class Extent:
-    """A run for a BLOCK_STATUS reply: ``length`` bytes, hole or data."""
+class Extent(NamedTuple):
+    """A run for a BLOCK_STATUS reply: ``length`` bytes, hole or data.
+
+    (A NamedTuple, like :class:`Request`: one is made per descriptor, and
+    tuples are the cheapest immutable records to build.)
+    """
 
     length: int
     hole: bool
@@ -275,9 +278,8 @@ class Negotiated:
     base_allocation: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One transmission-phase command.
+class Request(NamedTuple):
+    """One transmission-phase command (one is made per request: a tuple).
 
     ``data`` is a WRITE's payload (empty otherwise). ``error`` is set when
     the request is well-formed on the wire but not acceptable (a bad flag,
