@@ -75,6 +75,13 @@ def image(host: str, volume: str, size: int, prefix: str = "nbd") -> str:
     return uri
 
 
+def nbdinfo(*args: str) -> str:
+    """Run libnbd's nbdinfo; its stdout (a failure fails the test)."""
+    return subprocess.run(
+        ["nbdinfo", *args], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+
+
 def qemu_ok(*args: str) -> str:
     result = qemu(*args)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -119,13 +126,7 @@ def test_maps_over_nbd_agree_with_pygluster_map(host: str) -> None:
             dev.flush()
             ours = [(e.offset, e.length, e.data) for e in dev.extents()]
         with nbd_server(uri, "--read-only") as url:
-            nbd_map = subprocess.run(
-                ["nbdinfo", "--map", "--json", url],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=60,
-            ).stdout
+            nbd_map = nbdinfo("--map", "--json", url)
             qemu_map = qemu_ok("qemu-img", "map", "-f", "raw", "--output=json", url)
         libnbd = [
             (e["offset"], e["length"], not e["type"] & 1) for e in json.loads(nbd_map)
@@ -165,15 +166,7 @@ def test_nbdinfo_shows_the_flags_and_sizes_advertised(host: str) -> None:
     try:
         with nbd_server(uri, "--export-name", "disk") as url:
             assert url.endswith("/disk")
-            shown = json.loads(
-                subprocess.run(
-                    ["nbdinfo", "--json", url],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    timeout=60,
-                ).stdout
-            )
+            shown = json.loads(nbdinfo("--json", url))
         (export,) = shown["exports"]
         assert shown["protocol"] == "newstyle-fixed"
         assert shown["structured"] is True
@@ -186,15 +179,7 @@ def test_nbdinfo_shows_the_flags_and_sizes_advertised(host: str) -> None:
         assert export["block_size_preferred"] == 4096
         assert export["block_size_maximum"] == 32 * MiB
         with nbd_server(uri, "--read-only", "--shared", "2") as url:
-            shown = json.loads(
-                subprocess.run(
-                    ["nbdinfo", "--json", url],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    timeout=60,
-                ).stdout
-            )
+            shown = json.loads(nbdinfo("--json", url))
             # qemu sees the read-only flag and will not open it for writing.
             refused = qemu("qemu-io", "-f", "raw", "-c", "write 0 4k", url)
         (export,) = shown["exports"]
