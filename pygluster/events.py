@@ -50,9 +50,11 @@ if TYPE_CHECKING:
     from pygluster.rpc.sunrpc import OpaqueAuth
 
 __all__ = [
+    "BrickEvent",
     "BytesReceived",
     "BytesSent",
     "CallSent",
+    "ConnEvent",
     "ConnInfo",
     "Connected",
     "ConnectionTrace",
@@ -103,23 +105,26 @@ class ConnInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Connected:
-    """A connection was established (before any call on it)."""
+class ConnEvent:
+    """What every event about one connection carries: when, and which one."""
 
     time: float
     conn: ConnInfo
 
 
 @dataclass(frozen=True, slots=True)
-class CallSent:
+class Connected(ConnEvent):
+    """A connection was established (before any call on it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallSent(ConnEvent):
     """A CALL record is being written.
 
     ``wire_len`` counts every byte of the record (marks included);
     ``payload_len`` the raw data after the arguments (WRITE).
     """
 
-    time: float
-    conn: ConnInfo
     xid: int
     procedure: Procedure[Any, Any]
     args: Any
@@ -129,11 +134,9 @@ class CallSent:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplyReceived:
+class ReplyReceived(ConnEvent):
     """The reply to a call arrived (``result`` decoded, or ``error``)."""
 
-    time: float
-    conn: ConnInfo
     xid: int
     procedure: Procedure[Any, Any]
     result: Any
@@ -144,11 +147,9 @@ class ReplyReceived:
 
 
 @dataclass(frozen=True, slots=True)
-class ServerCallReceived:
+class ServerCallReceived(ConnEvent):
     """The server sent us a CALL (gluster callbacks: FETCHSPEC, CHILD_UP...)."""
 
-    time: float
-    conn: ConnInfo
     xid: int
     prog: int
     vers: int
@@ -158,61 +159,60 @@ class ServerCallReceived:
 
 
 @dataclass(frozen=True, slots=True)
-class Disconnected:
+class Disconnected(ConnEvent):
     """The connection ended; ``reason`` says why."""
 
-    time: float
-    conn: ConnInfo
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
-class Reconnecting:
-    """A brick connection is down; the next attempt is in ``delay`` seconds."""
+class BrickEvent:
+    """What every event about a brick's session carries: when, and whose.
+
+    ``xlator`` is the protocol/client translator's name, ``brick`` the brick
+    (``host:/path``); the session outlives its connections, so no ConnInfo.
+    """
 
     time: float
     xlator: str
     brick: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnecting(BrickEvent):
+    """A brick connection is down; the next attempt is in ``delay`` seconds."""
+
     reason: str
     delay: float
     attempt: int
 
 
 @dataclass(frozen=True, slots=True)
-class Reconnected:
+class Reconnected(BrickEvent):
     """A brick connection is back (SETVOLUME done, fds about to be reopened)."""
 
-    time: float
-    xlator: str
-    brick: str
     port: int
     attempt: int
 
 
 @dataclass(frozen=True, slots=True)
-class Ping:
+class Ping(ConnEvent):
     """The ping watchdog's PING was answered after ``rtt_ns``."""
 
-    time: float
-    conn: ConnInfo
     rtt_ns: int
 
 
 @dataclass(frozen=True, slots=True)
-class BytesSent:
+class BytesSent(ConnEvent):
     """Bytes written to the connection, in order (for pcap)."""
 
-    time: float
-    conn: ConnInfo
     buffers: tuple[BytesLike, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class BytesReceived:
+class BytesReceived(ConnEvent):
     """Bytes read from the connection; ``b""`` is end of stream (for pcap)."""
 
-    time: float
-    conn: ConnInfo
     data: bytes
 
 
