@@ -343,6 +343,93 @@ async def test_socket_path_out_of_order_replies_and_loss() -> None:
     assert ours.fileno() == -1  # closed on exit
 
 
+async def test_socket_path_closed_at_once_does_not_trip_the_reader() -> None:
+    # The reader task may first run after the socket is already closed.
+    ours, server_stream = socket_pair()
+    async with client_over_stream(ours, "brief"):
+        pass
+    assert ours.fileno() == -1
+    await server_stream.aclose()
+
+
+async def test_socket_path_leader_reads_for_others_then_hands_back() -> None:
+    # The first call finds the reader idle and reads its own reply (module
+    # notes, "Leader"); calls made meanwhile park, and the leader delivers
+    # their replies too; afterwards the reader reads again (a server call
+    # sent while idle is surfaced).
+    ours, server_stream = socket_pair()
+    server = FakeServer(server_stream)
+    results: dict[int, int] = {}
+    async with client_over_stream(ours, "lead") as client:
+        await trio.testing.wait_all_tasks_blocked()
+        assert client._reader_waiting  # idle: the reader is on the socket
+
+        async def one(i: int) -> None:
+            results[i] = (await client.call(glusterd.PORTBYBRICK, ARGS)).port
+
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(one, 0)
+                await server.collect(1)
+                await trio.testing.wait_all_tasks_blocked()
+                assert client._leader is not None
+                assert not client._reader_waiting
+                nursery.start_soon(one, 1)
+                nursery.start_soon(one, 2)
+                await server.collect(3)
+                # The followers' replies first, the leader's last.
+                for index in (2, 1, 0):
+                    await server_stream.send_all(
+                        port_reply(server.calls[index], 100 + index)
+                    )
+            # (1 and 2 may go out in either order.)
+            assert results[0] == 100
+            assert sorted(results.values()) == [100, 101, 102]
+            assert client._leader is None
+            await server_stream.send_all(server_call_record(1, 52743234, 1, 1))
+            call = await client.server_calls.receive()
+            assert call.prog == 52743234
+            await trio.testing.wait_all_tasks_blocked()
+            assert client._reader_waiting
+            assert await server.round_trip(client, 7) == 7
+    await server_stream.aclose()
+
+
+async def test_socket_path_cancelled_leader_hands_the_socket_back() -> None:
+    ours, server_stream = socket_pair()
+    server = FakeServer(server_stream)
+    got: list[int] = []
+    async with client_over_stream(ours, "lead") as client:
+
+        async def follower() -> None:
+            got.append((await client.call(glusterd.PORTBYBRICK, ARGS)).port)
+
+        with trio.fail_after(5):
+            async with trio.open_nursery() as outer:
+                leader_scope = trio.CancelScope()
+
+                async def leader() -> None:
+                    with leader_scope:
+                        await client.call(glusterd.PORTBYBRICK, ARGS)
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(leader)
+                    await server.collect(1)
+                    await trio.testing.wait_all_tasks_blocked()
+                    assert client._leader is not None
+                    outer.start_soon(follower)
+                    await server.collect(2)
+                    leader_scope.cancel()
+                assert client._leader is None
+                # The leader's late reply is dropped; the follower's arrives
+                # through the reader, which took the socket back.
+                await server_stream.send_all(port_reply(server.calls[0], 1))
+                await server_stream.send_all(port_reply(server.calls[1], 2))
+            assert got == [2]
+            assert not client.is_closed
+    await server_stream.aclose()
+
+
 async def test_socket_path_timeout_sweep_then_late_reply() -> None:
     ours, server_stream = socket_pair()
     server = FakeServer(server_stream)

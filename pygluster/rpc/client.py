@@ -29,6 +29,18 @@ the record mark, so a 1 MiB READ reply is received in place. Any other trio
 ``Stream`` (tests use memory streams) goes through ``send_all`` under the
 lock and ``receive_some``.
 
+Leader: at low queue depth the reader task's hand-off costs a whole
+scheduler pass per call (the reader wakes, reschedules the caller, and the
+caller runs one pass later: ~20 us of a ~120 us PING round trip here). So a
+caller that finds nobody reading the socket (the reader task parked, no other
+leader) reads its own reply: it waits for readability itself, receives and
+dispatches everything that arrives (other callers' replies and server calls
+too) until its own reply is in, then hands the socket back by waking the
+reader. While a leader reads, the reader task stays parked rather than
+waiting on the socket (trio allows one waiter per fd); when woken it yields
+once before reading, so that a caller about to send again (qd1) gets to lead.
+Callers that find someone reading park on their waiter as before.
+
 Deadlines: a call's reply deadline (``call_timeout``, gluster's
 frame-timeout) is checked by a periodic sweep, as rpc-clnt.c ``call_bail``
 does, instead of a cancel scope per call.
@@ -150,6 +162,7 @@ class _Waiter:
         "deadline",
         "error",
         "into",
+        "leading",
         "payload",
         "procedure",
         "reply",
@@ -177,6 +190,8 @@ class _Waiter:
         self.task: trio.lowlevel.Task | None = None
         self.reply: Reply[Any] | None = None
         self.error: BaseException | None = None
+        # Its caller reads the socket itself (module notes, "Leader").
+        self.leading = False
 
     def finish(self) -> None:
         """Wake the caller if it is parked (it may still be sending)."""
@@ -237,6 +252,13 @@ class RpcClient:
         # or around every send on the Stream path.
         self._send_lock = trio.Lock()
         self._waiters: dict[int, _Waiter] = {}
+        # Who reads the socket (module notes, "Leader"): a caller waiting for
+        # its own reply, or else the reader task, which is then either in
+        # wait_readable (_reader_waiting) or parked (_reader_parked).
+        self._leader: _Waiter | None = None
+        self._reader_waiting = False
+        self._reader_parked: trio.lowlevel.Task | None = None
+        self._reader_kicked = False
         self._closed_error: ConnectionLost | None = None
         #: When the connection was lost (trio time), None while it is open.
         self.closed_at: float | None = None
@@ -331,6 +353,12 @@ class RpcClient:
                     f"{waiter.procedure} to {self.peer}: no reply within "
                     f"{waiter.timeout:g} s"
                 )
+                if waiter.leading and self._sock is not None:
+                    # The leader waits on the socket, not on its waiter. trio
+                    # wakes an fd's waiters (ClosedResourceError) only this
+                    # way; the fd stays open and is registered again by the
+                    # next wait_readable.
+                    trio.lowlevel.notify_closing(self._sock)
                 waiter.finish()
 
     async def call(
@@ -384,7 +412,23 @@ class RpcClient:
             xid = await self._send_on_socket(self._sock, waiter)
         else:
             xid = await self._send_locked(waiter)
-        if waiter.reply is None and waiter.error is None:
+        sock = self._sock
+        if (
+            sock is not None
+            and waiter.reply is None
+            and waiter.error is None
+            and self._leader is None
+            and (not self._reader_waiting or len(self._waiters) == 1)
+        ):
+            if self._reader_waiting:
+                # The reader waits with nothing else owed (idle until now):
+                # take the socket from it (it parks on waking, see
+                # _read_socket). At queue depth 1 this happens once; after
+                # that the reader is parked whenever the next call goes out.
+                self._reader_kicked = True
+                trio.lowlevel.notify_closing(sock)
+            await self._lead(sock, waiter, xid)
+        elif waiter.reply is None and waiter.error is None:
             waiter.task = trio.lowlevel.current_task()
 
             def abort(_: object) -> trio.lowlevel.Abort:
@@ -523,6 +567,52 @@ class RpcClient:
             f"sending {procedure} to {self.peer} failed: {cause}"
         ) from exc
 
+    async def _lead(self, sock: socket.socket, waiter: _Waiter, xid: int) -> None:
+        """Read the socket until ``waiter`` has its reply (module notes,
+        "Leader"); then give the socket back to the reader task."""
+        self._leader = waiter
+        waiter.leading = True
+        try:
+            while waiter.reply is None and waiter.error is None:
+                try:
+                    await trio.lowlevel.wait_readable(sock)
+                except trio.ClosedResourceError:
+                    # _shut closed the socket, or the sweep timed the call
+                    # out: either way the waiter says what happened.
+                    if waiter.error is None:  # pragma: no cover - defensive
+                        waiter.error = self._closed_error or ConnectionLost(
+                            f"connection to {self.peer} closed"
+                        )
+                    break
+                try:
+                    ended = self._receive(sock)[0]
+                except (OSError, ProtocolError) as exc:
+                    self._fail_all(self._lost(exc))
+                    break
+                if ended:
+                    self._fail_all(self._lost(None))
+        except BaseException:
+            # Cancelled: forget the xid; a late reply is dropped by the core.
+            if self._waiters.pop(xid, None) is not None:
+                self._conn.abandon(xid)
+            raise
+        finally:
+            waiter.leading = False
+            self._leader = None
+            parked = self._reader_parked
+            if parked is not None:
+                # Whatever else is owed, or arrives unasked, is read by the
+                # reader again (it closes the socket if we saw the end).
+                self._reader_parked = None
+                trio.lowlevel.reschedule(parked)
+
+    def _lost(self, cause: BaseException | None) -> ConnectionLost:
+        """The error pending calls fail with when reading ends with ``cause``."""
+        if isinstance(cause, ProtocolError):
+            log.warning("protocol error from %s: %s", self.peer, cause)
+        text = _describe(cause) if cause is not None else "connection closed by peer"
+        return ConnectionLost(f"connection to {self.peer} lost: {text}")
+
     async def _reader_task(self) -> None:
         cause: BaseException | None = None
         try:
@@ -534,40 +624,63 @@ class RpcClient:
             cause = exc
         except ProtocolError as exc:
             cause = exc
-            log.warning("protocol error from %s: %s", self.peer, exc)
         finally:
-            text = (
-                _describe(cause) if cause is not None else "connection closed by peer"
-            )
-            await self._shut(ConnectionLost(f"connection to {self.peer} lost: {text}"))
+            await self._shut(self._lost(cause))
 
     async def _read_socket(self, sock: socket.socket) -> None:
-        """Receive straight into the record buffer (no intermediate bytes)."""
-        conn = self._conn
+        """Read whenever no caller leads (module notes, "Leader")."""
         ready = False
-        while True:
+        while self._closed_error is None:
+            if self._leader is not None:
+                self._reader_parked = trio.lowlevel.current_task()
+                await trio.lowlevel.wait_task_rescheduled(self._unpark)
+                if self._leader is None:
+                    # Yield once: a caller about to send its next call (qd1)
+                    # leads it, instead of finding us on the socket.
+                    await trio.lowlevel.checkpoint()
+                ready = False
+                continue
             if not ready:
                 # Waiting first saves a failing recv per reply at low queue
                 # depth, where the reply is never there yet.
-                await trio.lowlevel.wait_readable(sock)
-            view = conn.receive_buffer()
-            try:
-                count = sock.recv_into(view)
-                if self._trace is not None:
-                    self._trace.received(bytes(view[:count]))
-            except BlockingIOError:
-                ready = False
-                continue
-            finally:
-                size = len(view)
-                view.release()  # the buffer must not stay exported
-            # A full buffer means more may be waiting: read on first.
-            ready = count == size
-            conn.received(count)
-            if self._dispatch():
+                self._reader_waiting = True
+                try:
+                    await trio.lowlevel.wait_readable(sock)
+                except trio.ClosedResourceError:
+                    if not self._reader_kicked:
+                        raise
+                    self._reader_kicked = False  # a caller leads now
+                    continue
+                finally:
+                    self._reader_waiting = False
+            ended, ready = self._receive(sock)
+            if ended:
                 return
             if ready:
                 await trio.lowlevel.checkpoint()
+
+    def _unpark(self, _: object) -> trio.lowlevel.Abort:
+        self._reader_parked = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    def _receive(self, sock: socket.socket) -> tuple[bool, bool]:
+        """Receive once, straight into the record buffer, and dispatch.
+
+        Returns (end of stream, the buffer was filled so more may wait).
+        """
+        conn = self._conn
+        view = conn.receive_buffer()
+        try:
+            count = sock.recv_into(view)
+            if self._trace is not None:
+                self._trace.received(bytes(view[:count]))
+        except BlockingIOError:
+            return False, False
+        finally:
+            size = len(view)
+            view.release()  # the buffer must not stay exported
+        conn.received(count)
+        return self._dispatch(), count == size
 
     async def _read_stream(self) -> None:
         assert self._stream is not None
