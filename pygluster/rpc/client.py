@@ -634,7 +634,7 @@ class RpcClient:
             if self._leader is not None:
                 self._reader_parked = trio.lowlevel.current_task()
                 await trio.lowlevel.wait_task_rescheduled(self._unpark)
-                if self._leader is None:
+                if not self._led():
                     # Yield once: a caller about to send its next call (qd1)
                     # leads it, instead of finding us on the socket.
                     await trio.lowlevel.checkpoint()
@@ -658,6 +658,10 @@ class RpcClient:
                 return
             if ready:
                 await trio.lowlevel.checkpoint()
+
+    def _led(self) -> bool:
+        # A method, so that type narrowing of _leader does not outlive awaits.
+        return self._leader is not None
 
     def _unpark(self, _: object) -> trio.lowlevel.Abort:
         self._reader_parked = None
