@@ -296,6 +296,15 @@ async def test_server_answering_pings_is_kept_while_a_call_waits(
 # --- the socket path (a connected non-blocking socket, no trio Stream) --------
 
 
+def leading(client: RpcClient) -> bool:
+    """A caller reads the socket (functions: mypy keeps no narrowing)."""
+    return client._leader is not None
+
+
+def reader_waiting(client: RpcClient) -> bool:
+    return client._reader_waiting
+
+
 def socket_pair(sndbuf: int | None = None) -> tuple[socket.socket, trio.SocketStream]:
     """A client socket as open_rpc_client makes it, and the server's stream."""
     ours, theirs = socket.socketpair()
@@ -362,7 +371,7 @@ async def test_socket_path_leader_reads_for_others_then_hands_back() -> None:
     results: dict[int, int] = {}
     async with client_over_stream(ours, "lead") as client:
         await trio.testing.wait_all_tasks_blocked()
-        assert client._reader_waiting  # idle: the reader is on the socket
+        assert reader_waiting(client)  # idle: the reader is on the socket
 
         async def one(i: int) -> None:
             results[i] = (await client.call(glusterd.PORTBYBRICK, ARGS)).port
@@ -372,8 +381,8 @@ async def test_socket_path_leader_reads_for_others_then_hands_back() -> None:
                 nursery.start_soon(one, 0)
                 await server.collect(1)
                 await trio.testing.wait_all_tasks_blocked()
-                assert client._leader is not None
-                assert not client._reader_waiting
+                assert leading(client)
+                assert not reader_waiting(client)
                 nursery.start_soon(one, 1)
                 nursery.start_soon(one, 2)
                 await server.collect(3)
@@ -385,13 +394,44 @@ async def test_socket_path_leader_reads_for_others_then_hands_back() -> None:
             # (1 and 2 may go out in either order.)
             assert results[0] == 100
             assert sorted(results.values()) == [100, 101, 102]
-            assert client._leader is None
+            assert not leading(client)
             await server_stream.send_all(server_call_record(1, 52743234, 1, 1))
             call = await client.server_calls.receive()
             assert call.prog == 52743234
             await trio.testing.wait_all_tasks_blocked()
-            assert client._reader_waiting
+            assert reader_waiting(client)
             assert await server.round_trip(client, 7) == 7
+    await server_stream.aclose()
+
+
+async def test_socket_path_leader_whose_reply_the_reader_took_returns() -> None:
+    # The reader can be mid-receive (woken by data that came just before)
+    # when a caller takes the socket: it may then read the leader's reply
+    # itself. The leader, waiting on the socket for data that never comes
+    # again, must still return (its waiter's finish() wakes it). Before, two
+    # replicate writers in one process stopped dead on this.
+    ours, server_stream = socket_pair()
+    server = FakeServer(server_stream)
+    async with client_over_stream(ours, "race") as client:
+        got: list[int] = []
+
+        async def leader() -> None:
+            got.append((await client.call(glusterd.PORTBYBRICK, ARGS)).port)
+
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(leader)
+                await server.collect(1)
+                await trio.testing.wait_all_tasks_blocked()
+                assert leading(client)
+                # Written and received with no checkpoint between: the
+                # leader's wait_readable never sees this data.
+                os.write(server_stream.socket.fileno(), port_reply(server.calls[0], 9))
+                assert client._sock is not None
+                client._receive(client._sock)
+            assert got == [9]
+            assert not leading(client)
+            assert await server.round_trip(client, 3) == 3
     await server_stream.aclose()
 
 
@@ -416,11 +456,11 @@ async def test_socket_path_cancelled_leader_hands_the_socket_back() -> None:
                     nursery.start_soon(leader)
                     await server.collect(1)
                     await trio.testing.wait_all_tasks_blocked()
-                    assert client._leader is not None
+                    assert leading(client)
                     outer.start_soon(follower)
                     await server.collect(2)
                     leader_scope.cancel()
-                assert client._leader is None
+                assert not leading(client)
                 # The leader's late reply is dropped; the follower's arrives
                 # through the reader, which took the socket back.
                 await server_stream.send_all(port_reply(server.calls[0], 1))

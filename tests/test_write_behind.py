@@ -392,6 +392,26 @@ async def test_sessions_are_bounded_in_time(autojump_clock):
         assert child.outside_txn == []
 
 
+async def test_a_session_contended_from_its_start_still_writes(autojump_clock):
+    # Another client waits for the lock all the time (its wait is what
+    # reports contention, during our lock and pre-op): each session must
+    # still send what was queued when it began, or both clients hand the
+    # lock back and forth forever, neither writing.
+    async with stack() as (wb, child, fd):
+        child.contended = lambda fd: True  # type: ignore[method-assign]
+        child.delay = lambda offset, length: 0.001
+        for index in range(40):
+            await wb.writev(fd, index * 4096, bytes([index + 1]) * 4096)
+        with trio.fail_after(10):
+            await wb.fsync(fd)
+        assert child.data[: 40 * 4096] == b"".join(
+            bytes([i + 1]) * 4096 for i in range(40)
+        )
+        sessions = " ".join(child.calls).split("TXN-BEGIN")[1:]
+        assert sessions
+        assert all("WRITE" in session for session in sessions), child.calls
+
+
 async def test_lookup_waits_for_writes_to_the_file(autojump_clock):
     async with stack() as (wb, child, fd):
         child.delay = lambda offset, length: 1.0

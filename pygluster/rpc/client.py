@@ -168,6 +168,7 @@ class _Waiter:
         "reply",
         "task",
         "timeout",
+        "wake",
     )
 
     def __init__(
@@ -190,15 +191,22 @@ class _Waiter:
         self.task: trio.lowlevel.Task | None = None
         self.reply: Reply[Any] | None = None
         self.error: BaseException | None = None
-        # Its caller reads the socket itself (module notes, "Leader").
+        # Its caller reads the socket itself (module notes, "Leader"), in
+        # ``wake``: cancelled when someone else finishes the call.
         self.leading = False
+        self.wake: trio.CancelScope | None = None
 
     def finish(self) -> None:
-        """Wake the caller if it is parked (it may still be sending)."""
+        """Wake the caller, parked or leading (it may still be sending)."""
         task = self.task
         if task is not None:
             self.task = None
             trio.lowlevel.reschedule(task)
+        elif self.wake is not None:
+            # A leader waits on the socket, not on us: the reader (it may
+            # have been mid-receive when the leader took over), the deadline
+            # sweep or a teardown finished its call for it.
+            self.wake.cancel()
 
 
 class RpcClient:
@@ -353,12 +361,6 @@ class RpcClient:
                     f"{waiter.procedure} to {self.peer}: no reply within "
                     f"{waiter.timeout:g} s"
                 )
-                if waiter.leading and self._sock is not None:
-                    # The leader waits on the socket, not on its waiter. trio
-                    # wakes an fd's waiters (ClosedResourceError) only this
-                    # way; the fd stays open and is registered again by the
-                    # next wait_readable.
-                    trio.lowlevel.notify_closing(self._sock)
                 waiter.finish()
 
     async def call(
@@ -418,7 +420,7 @@ class RpcClient:
             and waiter.reply is None
             and waiter.error is None
             and self._leader is None
-            and (not self._reader_waiting or len(self._waiters) == 1)
+            and (not self._reader_waiting or self._reader_kickable())
         ):
             if self._reader_waiting:
                 # The reader waits with nothing else owed (idle until now):
@@ -572,25 +574,10 @@ class RpcClient:
         "Leader"); then give the socket back to the reader task."""
         self._leader = waiter
         waiter.leading = True
+        waiter.wake = wake = trio.CancelScope()
         try:
-            while waiter.reply is None and waiter.error is None:
-                try:
-                    await trio.lowlevel.wait_readable(sock)
-                except trio.ClosedResourceError:
-                    # _shut closed the socket, or the sweep timed the call
-                    # out: either way the waiter says what happened.
-                    if waiter.error is None:  # pragma: no cover - defensive
-                        waiter.error = self._closed_error or ConnectionLost(
-                            f"connection to {self.peer} closed"
-                        )
-                    break
-                try:
-                    ended = self._receive(sock)[0]
-                except (OSError, ProtocolError) as exc:
-                    self._fail_all(self._lost(exc))
-                    break
-                if ended:
-                    self._fail_all(self._lost(None))
+            with wake:
+                await self._read_for(sock, waiter)
         except BaseException:
             # Cancelled: forget the xid; a late reply is dropped by the core.
             if self._waiters.pop(xid, None) is not None:
@@ -598,6 +585,7 @@ class RpcClient:
             raise
         finally:
             waiter.leading = False
+            waiter.wake = None
             self._leader = None
             parked = self._reader_parked
             if parked is not None:
@@ -605,6 +593,26 @@ class RpcClient:
                 # reader again (it closes the socket if we saw the end).
                 self._reader_parked = None
                 trio.lowlevel.reschedule(parked)
+
+    async def _read_for(self, sock: socket.socket, waiter: _Waiter) -> None:
+        """The leader's loop: receive until ``waiter`` is finished."""
+        while waiter.reply is None and waiter.error is None:
+            try:
+                await trio.lowlevel.wait_readable(sock)
+            except trio.ClosedResourceError:
+                # _shut closed the socket: the waiter says what happened.
+                if waiter.error is None:  # pragma: no cover - defensive
+                    waiter.error = self._closed_error or ConnectionLost(
+                        f"connection to {self.peer} closed"
+                    )
+                return
+            try:
+                ended = self._receive(sock)[0]
+            except (OSError, ProtocolError) as exc:
+                self._fail_all(self._lost(exc))
+                return
+            if ended:
+                self._fail_all(self._lost(None))
 
     def _lost(self, cause: BaseException | None) -> ConnectionLost:
         """The error pending calls fail with when reading ends with ``cause``."""
@@ -653,11 +661,21 @@ class RpcClient:
                     continue
                 finally:
                     self._reader_waiting = False
+                # Readable before a kick could reach us: the kick found
+                # nobody waiting, and a leader may now wait beside our
+                # receive (its waiter's finish() wakes it if we read its
+                # reply).
+                self._reader_kicked = False
             ended, ready = self._receive(sock)
             if ended:
                 return
             if ready:
                 await trio.lowlevel.checkpoint()
+
+    def _reader_kickable(self) -> bool:
+        """The reader waits with nothing else owed, and no sender waits for
+        the socket to drain (notify_closing would wake that one too)."""
+        return len(self._waiters) == 1 and not self._send_lock.locked()
 
     def _led(self) -> bool:
         # A method, so that type narrowing of _leader does not outlive awaits.

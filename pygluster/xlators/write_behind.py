@@ -560,16 +560,24 @@ class WriteBehindXlator(Xlator):
     async def _dispatch(
         self, state: _FdState, session: _Session, nursery: trio.Nursery
     ) -> None:
+        # Contention is heeded only once this session has sent what was
+        # queued when it began: the other client's wait for the lock is what
+        # usually reports it, during our own lock and pre-op, and a session
+        # that let go before writing anything would trade the lock back and
+        # forth with it forever, neither writing (afr, too, winds the fops
+        # that waited for a lock before it lets the lock go).
+        first = True
         while True:
             changed = state.changed
             now = trio.current_time()
             if (
                 state.hold
                 or now - session.started >= SESSION_MAX_SECONDS
-                or self.child.contended(state.fd)
+                or (not first and self.child.contended(state.fd))
             ):
                 # Another client waits for the lock below: let it have it.
                 session.closing = True
+            first = False
             if not session.closing:
                 for batch in self._pick(state, session):
                     for write in batch:
