@@ -162,7 +162,6 @@ class _Waiter:
         "deadline",
         "error",
         "into",
-        "leading",
         "payload",
         "procedure",
         "reply",
@@ -191,9 +190,8 @@ class _Waiter:
         self.task: trio.lowlevel.Task | None = None
         self.reply: Reply[Any] | None = None
         self.error: BaseException | None = None
-        # Its caller reads the socket itself (module notes, "Leader"), in
-        # ``wake``: cancelled when someone else finishes the call.
-        self.leading = False
+        # Set while its caller reads the socket itself (module notes,
+        # "Leader"): cancelled when someone else finishes the call.
         self.wake: trio.CancelScope | None = None
 
     def finish(self) -> None:
@@ -573,7 +571,6 @@ class RpcClient:
         """Read the socket until ``waiter`` has its reply (module notes,
         "Leader"); then give the socket back to the reader task."""
         self._leader = waiter
-        waiter.leading = True
         waiter.wake = wake = trio.CancelScope()
         try:
             with wake:
@@ -584,7 +581,6 @@ class RpcClient:
                 self._conn.abandon(xid)
             raise
         finally:
-            waiter.leading = False
             waiter.wake = None
             self._leader = None
             parked = self._reader_parked
