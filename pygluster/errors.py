@@ -44,6 +44,7 @@ __all__ = [
     "BenchError",
     "CommandError",
     "ConnectionLost",
+    "ErasureCodeError",
     "FopError",
     "GlusterError",
     "GlusterWarning",
@@ -134,6 +135,11 @@ class VolfileError(GlusterError, ValueError):
 
 class XdrError(GlusterError, ValueError):
     """A value cannot be XDR-encoded, or bytes cannot be XDR-decoded."""
+
+
+class ErasureCodeError(GlusterError, ValueError):
+    """Data or fragments the erasure code cannot take (whole stripes, equal
+    fragment lengths, enough fragments), or a geometry it does not have."""
 
 
 class PcapError(GlusterError, ValueError):

@@ -37,6 +37,7 @@ PURE_TOP = (
     "pygluster.errors",
     "pygluster.uri",
     "pygluster.volfile",
+    "pygluster.erasure",
     "pygluster.events",
     "pygluster.cli.iolang",
     "pygluster.nbd.protocol",

@@ -817,14 +817,23 @@ def test_annotated_tree_marks_every_line():
     ]
 
 
-def test_annotated_tree_refused_disperse():
+def test_annotated_tree_runs_disperse():
     graph = parse(fixture_text("pyg_ec"))
     words = _plan_words(graph)
     annotated = format_tree(graph, annotate=lambda x: words[x.name])
-    assert "pyg_ec-disperse-0 (cluster/disperse) [refuse]  redundancy=1\n" in annotated
-    assert "\nrefused: cluster/disperse\n" in annotated
+    assert "pyg_ec-disperse-0 (cluster/disperse) [run]  redundancy=1\n" in annotated
+    assert "\nrefused: none\n" in annotated
     assert "\nquorum: pyg_ec-disperse-0 needs 2 of 3 bricks\n" in annotated
     assert "\nping-timeout: 42 s, every brick\n" in annotated
+
+
+def test_annotated_tree_refuses_an_unknown_cluster_type():
+    text = fixture_text("pyg_ec").replace("cluster/disperse", "cluster/nufa-ish")
+    graph = parse(text)
+    words = _plan_words(graph)
+    annotated = format_tree(graph, annotate=lambda x: words[x.name])
+    assert "pyg_ec-disperse-0 (cluster/nufa-ish) [refuse]" in annotated
+    assert "\nrefused: cluster/nufa-ish\n" in annotated
 
 
 def test_annotated_tree_mixed_options_and_other_words():

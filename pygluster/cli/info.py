@@ -13,6 +13,7 @@ from pygluster.cli.options import add_command as add_parser
 from pygluster.cli.options import brick_timeouts, human_bytes
 from pygluster.uri import GlusterURI
 from pygluster.xlators.client import ClientXlator
+from pygluster.xlators.disperse import DisperseXlator
 
 if TYPE_CHECKING:
     import argparse
@@ -56,9 +57,10 @@ def _kind(xlator: Xlator) -> str:
 def _volume_type(graph: ClientGraph) -> str:
     """A human name for the volume's layout, from the translator stack.
 
-    "single brick", "distribute (3 bricks)", "replicate (3 bricks)", and for
-    stacked layouts gluster's own compound name: "distribute-replicate (6
-    bricks)".
+    "single brick", "distribute (3 bricks)", "replicate (3 bricks)",
+    "disperse 2 + 1 (3 bricks)", and for stacked layouts gluster's own
+    compound name: "distribute-replicate (6 bricks)", "distribute-disperse
+    2 x (2 + 1) (6 bricks)".
     """
     count = len(graph.clients)
     top = graph.top
@@ -70,7 +72,13 @@ def _volume_type(graph: ClientGraph) -> str:
     inner = {_kind(child) for child in top.children if child.children}
     if len(inner) == 1:
         kinds.append(inner.pop())
-    return f"{'-'.join(kinds)} ({count} brick{'s' if count != 1 else ''})"
+    name = "-".join(kinds)
+    sets = [x for x in (top, *top.children) if isinstance(x, DisperseXlator)]
+    if sets:
+        # gluster's notation: data + redundancy bricks per disperse set.
+        geometry = f"{sets[0].fragments} + {sets[0].redundancy}"
+        name += f" {len(sets)} x ({geometry})" if len(sets) > 1 else f" {geometry}"
+    return f"{name} ({count} brick{'s' if count != 1 else ''})"
 
 
 def _format_time(seconds: int, nanoseconds: int) -> str:

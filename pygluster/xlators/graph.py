@@ -3,14 +3,15 @@
 Each volfile xlator becomes one of three things:
 
 * a translator we run (``protocol/client``, ``cluster/distribute``,
-  ``cluster/replicate``, ``features/shard``, and ``performance/write-behind``
+  ``cluster/replicate``, ``cluster/disperse``, ``features/shard``, and
+  ``performance/write-behind``
   unless the caller turns it off or its ``pass-through`` option is on);
 * nothing, for types that only cache, batch, trace or time things on the
   client and never change which bytes land where (performance/*,
   debug/io-stats, features/utime whose client part we do through the v3
   credential): their parent is linked straight to their child;
-* a refusal: any other type, known to change what is read or written
-  (replicate, disperse, shard, ...) or unknown, raises
+* a refusal: any other type (one that may change what is read or written,
+  or one we do not know) raises
   :class:`~pygluster.errors.UnsupportedVolume` before any I/O. Skipping such a
   translator would silently read or write the wrong bytes.
 """
@@ -29,6 +30,7 @@ from pygluster.errors import GlusterError, UnsupportedVolume, VolfileError
 # Imported for their @xlator_type registration.
 from pygluster.xlators import afr as _afr  # noqa: F401
 from pygluster.xlators import dht as _dht  # noqa: F401
+from pygluster.xlators import disperse as _disperse  # noqa: F401
 from pygluster.xlators import shard as _shard  # noqa: F401
 from pygluster.xlators.base import XLATOR_TYPES, BuildContext, only_child
 from pygluster.xlators.client import ClientXlator
@@ -75,7 +77,8 @@ PASS_THROUGH_TYPES = frozenset(
 )
 CLIENT_TYPE = "protocol/client"
 DISTRIBUTE_TYPE = "cluster/distribute"
-REPLICATE_TYPE = "cluster/replicate"
+#: Cluster translators that must sit right above their bricks.
+CLUSTER_TYPES = frozenset({"cluster/replicate", "cluster/disperse"})
 SHARD_TYPE = "features/shard"
 #: Run when enabled (:func:`write_behind_runs`), passed through otherwise.
 WRITE_BEHIND_TYPE = "performance/write-behind"
@@ -154,11 +157,11 @@ def _make_xlator(
     pass the node through by returning its child); any other type that got
     this far is a pass-through type: its only child stands in for it.
     """
-    if node.type == REPLICATE_TYPE and not all(
+    if node.type in CLUSTER_TYPES and not all(
         isinstance(child, ClientXlator) for child in children
     ):
-        # AFR's changelog is per brick; anything between it and its
-        # bricks would need to be understood first.
+        # AFR's changelog and EC's versions are per brick; anything between
+        # them and their bricks would need to be understood first.
         raise UnsupportedVolume(context.volume, node.name, node.type)
     cls = XLATOR_TYPES.get(node.type)
     if cls is not None:

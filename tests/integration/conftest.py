@@ -17,7 +17,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER_SCRIPT = REPO / "scripts" / "cluster"
-VOLUMES = ("pyg_single", "pyg_dist", "pyg_rep3", "pyg_arb", "pyg_ec", "pyg_shard")
+VOLUMES = (
+    "pyg_single",
+    "pyg_dist",
+    "pyg_rep3",
+    "pyg_arb",
+    "pyg_ec",
+    "pyg_ec42",
+    "pyg_dec",
+    "pyg_shard",
+)
 GLUSTERD_SOCKET = "/var/run/glusterd.socket"
 
 

@@ -18,7 +18,7 @@ import pytest
 import trio
 
 import pygluster
-from pygluster.errors import FopError, UnsupportedVolume, URIError
+from pygluster.errors import FopError, URIError
 from pygluster.rpc.sunrpc import Credentials
 from tests.integration.conftest import brick_dirs, qemu
 
@@ -212,9 +212,6 @@ async def test_folders_errors_and_unsupported_volumes(host: str) -> None:
         async with pygluster.open_async(uri, credentials=nobody):
             pass
     assert denied.value.errno == errno.EACCES
-    with pytest.raises(UnsupportedVolume, match="disperse"):
-        async with pygluster.open_async(f"gluster://{host}/pyg_ec/x.img"):
-            pass
     with pytest.raises(URIError):
         async with pygluster.open_async(f"gluster://{host}/pyg_dist"):
             pass
