@@ -429,6 +429,11 @@ class AsyncBlockDevice:
             try:
                 data_at = await self._top.seek(self._fd, pos, SeekWhat.DATA)
             except FopError as exc:
+                if exc.errno in (errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS):
+                    # No SEEK below us: everything counts as data, as
+                    # qemu's gluster driver reports it then.
+                    add(pos, end, True)
+                    break
                 if exc.errno != errno.ENXIO:
                     raise
                 data_at = end  # no data after pos: the rest is a hole

@@ -20,8 +20,9 @@ source, across all the stripes of a buffer, is gathered into one Python
 integer, and the code is a short sequence of XORs of those integers, each
 running at C speed over the whole buffer. Any reordering of bytes within a
 plane leaves the XORs unchanged as long as every plane is reordered the same
-way, so the gather takes 8-byte words in whatever order strided slicing
-gives them, and the scatter puts them back the same way.
+way, so the gather is one transpose of the buffer as a matrix of 8-byte words
+(a plane's words come out column by column), and the scatter the transpose
+back.
 """
 
 from __future__ import annotations
@@ -144,62 +145,32 @@ def _combine(planes: Sequence[int], row: tuple[int, ...]) -> list[int]:
     ]
 
 
-#: Up to this many stripes, a plane is gathered stripe by stripe (one
-#: 64-byte slice each); beyond it, word column by word column (8 strided
-#: slices, whatever the number of stripes).
-_STRIPE_BY_STRIPE = 8
+def _gather(view: memoryview, stripes: int, count: int) -> list[int]:
+    """The planes of every chunk of ``view`` (``stripes`` stripes of
+    ``count`` chunks): 8 integers per chunk, chunk by chunk.
+
+    One transpose does it: seen as a C-order matrix of 8-byte words, one row
+    per stripe, ``view`` read back in Fortran order holds each word column of
+    every stripe in turn, so a plane's 8 columns are one slice.
+    """
+    columns = memoryview(
+        view.cast("Q", shape=[stripes, count * _CHUNK_WORDS]).tobytes(order="F")
+    )
+    size = stripes * _PLANE_BYTES
+    return [
+        int.from_bytes(columns[at : at + size], "little")
+        for at in range(0, len(columns), size)
+    ]
 
 
-def _gather(view: memoryview, stripes: int, count: int, index: int) -> list[int]:
-    """The 8 planes of chunk ``index`` of every stripe of ``view`` (each
-    stripe holding ``count`` chunks), one integer per plane."""
-    planes = []
-    if stripes <= _STRIPE_BY_STRIPE:
-        stride = count * CHUNK_SIZE
-        for plane in range(8):
-            base = index * CHUNK_SIZE + plane * _PLANE_BYTES
-            raw = b"".join(
-                view[at : at + _PLANE_BYTES]
-                for at in range(base, base + stripes * stride, stride)
-            )
-            planes.append(int.from_bytes(raw, "little"))
-        return planes
-    words = view.cast("Q")
-    stride = count * _CHUNK_WORDS
-    for plane in range(8):
-        base = index * _CHUNK_WORDS + plane * _PLANE_WORDS
-        raw = b"".join(
-            words[base + word :: stride].tobytes() for word in range(_PLANE_WORDS)
-        )
-        planes.append(int.from_bytes(raw, "little"))
-    return planes
-
-
-def _scatter(chunks: Sequence[Sequence[int]], stripes: int) -> bytes:
+def _scatter(planes: Sequence[int], stripes: int) -> bytes:
     """The bytes of ``stripes`` stripes whose chunks have the planes
-    ``chunks`` (as :func:`_gather` made them), chunk by chunk per stripe."""
-    length = stripes * _PLANE_BYTES
-    columns = [[p.to_bytes(length, "little") for p in planes] for planes in chunks]
-    if stripes <= _STRIPE_BY_STRIPE:
-        return b"".join(
-            memoryview(plane)[at : at + _PLANE_BYTES]
-            for at in range(0, length, _PLANE_BYTES)
-            for planes in columns
-            for plane in planes
-        )
-    count = len(chunks)
-    out = bytearray(stripes * count * CHUNK_SIZE)
-    words = memoryview(out).cast("Q")
-    stride = count * _CHUNK_WORDS
-    for index, planes in enumerate(columns):
-        for number, plane in enumerate(planes):
-            column = memoryview(plane).cast("Q")
-            base = index * _CHUNK_WORDS + number * _PLANE_WORDS
-            for word in range(_PLANE_WORDS):
-                words[base + word :: stride] = column[
-                    word * stripes : (word + 1) * stripes
-                ]
-    return bytes(out)
+    ``planes`` (8 per chunk, as :func:`_gather` made them): the transpose
+    back."""
+    size = stripes * _PLANE_BYTES
+    columns = b"".join(p.to_bytes(size, "little") for p in planes)
+    rows = len(planes) * _PLANE_WORDS
+    return memoryview(columns).cast("Q", shape=[rows, stripes]).tobytes(order="F")
 
 
 class ErasureCode:
@@ -253,9 +224,8 @@ class ErasureCode:
         stripes = len(view) // self.stripe_size
         if stripes == 0:
             return [b""] * self.bricks
-        k = self.data_fragments
-        planes = [p for j in range(k) for p in _gather(view, stripes, k, j)]
-        return [_scatter([_combine(planes, row)], stripes) for row in self.matrix]
+        planes = _gather(view, stripes, self.data_fragments)
+        return [_scatter(_combine(planes, row), stripes) for row in self.matrix]
 
     def decode(self, fragments: Mapping[int, bytes | bytearray | memoryview]) -> bytes:
         """The data whose fragments (brick index -> fragment) are given.
@@ -280,9 +250,9 @@ class ErasureCode:
         stripes = length // CHUNK_SIZE
         if stripes == 0:
             return b""
-        planes = [p for v in views for p in _gather(v, stripes, 1, 0)]
+        planes = [p for v in views for p in _gather(v, stripes, 1)]
         inverse = _decoding_matrix(self.matrix, tuple(chosen))
-        return _scatter([_combine(planes, row) for row in inverse], stripes)
+        return _scatter([p for row in inverse for p in _combine(planes, row)], stripes)
 
 
 @functools.lru_cache(maxsize=256)

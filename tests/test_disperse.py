@@ -7,6 +7,7 @@ with libgfapi; these pin down the rules where a brick must fail on cue.
 
 from __future__ import annotations
 
+import errno
 import struct
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from pygluster.errors import FopError, QuorumError, UnsupportedVolume
 from pygluster.rpc import fops
-from pygluster.rpc.fops import GfOpenFlags
+from pygluster.rpc.fops import GfOpenFlags, SeekWhat
 from pygluster.xlators.base import Fd, InodelkContention, Loc
 from pygluster.xlators.disperse import (
     EC_CONFIG,
@@ -345,5 +346,20 @@ def test_concurrent_extending_writes_leave_the_largest_size() -> None:
                 nursery.start_soon(ec.writev, fd, i * 4096, bytes([i + 1]) * 4096)
         _, size = await reopen(ec)
         assert size == 4 * 4096
+
+    trio.run(main)
+
+
+def test_seek_scales_the_bricks_answer_to_stripes() -> None:
+    async def main() -> None:
+        ec, _ = make(3, 1)
+        fd = await create(ec)
+        await ec.writev(fd, 0, b"s" * 5000)
+        assert await ec.seek(fd, 0, SeekWhat.DATA) == 0
+        assert await ec.seek(fd, 100, SeekWhat.DATA) == 100
+        assert await ec.seek(fd, 0, SeekWhat.HOLE) == 5000
+        with pytest.raises(FopError) as caught:
+            await ec.seek(fd, 6000, SeekWhat.DATA)
+        assert caught.value.errno == errno.ENXIO
 
     trio.run(main)

@@ -53,7 +53,14 @@ from pygluster.errors import (
     TransportError,
     UnsupportedVolume,
 )
-from pygluster.rpc.fops import DictValue, GfOpenFlags, LkCmd, LkType, XattropFlags
+from pygluster.rpc.fops import (
+    DictValue,
+    GfOpenFlags,
+    LkCmd,
+    LkType,
+    SeekWhat,
+    XattropFlags,
+)
 from pygluster.xlators.afr import super_fast_hash
 from pygluster.xlators.base import (
     INODELK_DOM_COUNT,
@@ -117,7 +124,7 @@ _HELD: contextvars.ContextVar[tuple[_Transaction, ...]] = contextvars.ContextVar
 _ZERO_PIECE = 4 * 1024 * 1024
 #: Largest READ or WRITE per brick; larger fops are split (every brick
 #: gets the same share of each piece, so a piece is whole stripes).
-_MAX_BRICK_IO = 128 * 1024
+_MAX_BRICK_IO = 1024 * 1024
 
 
 def config_value(bricks: int, redundancy: int) -> bytes:
@@ -741,25 +748,26 @@ class DisperseXlator(Xlator):
         good = [i for i in txn.good if i not in txn.failed]
         first = super_fast_hash(fd.gfid) % len(self.children)
         order = sorted(good, key=lambda i: (i - first) % len(self.children))
-        fragments: dict[int, bytes] = {}
+        fragments: dict[int, bytes | bytearray | memoryview] = {}
         errors: list[str] = []
         candidates = iter(order)
 
-        async def read_one(_: int, child: Xlator) -> bytes:
-            parts = []
-            done = 0
-            while done < share:
+        async def read_one(_: int, child: Xlator) -> bytes | bytearray | memoryview:
+            if share <= _MAX_BRICK_IO:
+                data, iatt = await child.readv(fd, at, share)
+                txn.stat = iatt
+                if len(data) == share:
+                    return data  # decoded as it came (no copy)
+                # Past the end of the brick file the stripes are zeros
+                # (sparse), as ec_readv_rebuild pads them.
+                return bytes(data) + bytes(share - len(data))
+            parts = bytearray(share)
+            for done in range(0, share, _MAX_BRICK_IO):
                 size = min(_MAX_BRICK_IO, share - done)
                 data, iatt = await child.readv(fd, at + done, size)
                 txn.stat = iatt
-                piece = bytes(data)
-                if len(piece) < size:
-                    # Past the end of the brick file: the stripes there are
-                    # zeros (sparse), as ec_readv_rebuild pads them.
-                    piece += bytes(size - len(piece))
-                parts.append(piece)
-                done += size
-            return b"".join(parts)
+                parts[done : done + len(data)] = data
+            return parts
 
         while len(fragments) < k:
             batch = [
@@ -816,7 +824,36 @@ class DisperseXlator(Xlator):
             return await self._fstat_good(fd, txn)
 
     async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
-        raise FopError("SEEK", fd.loc.path, None, errno.EOPNOTSUPP, xlator=self.name)
+        """ec_seek: one good brick answers for its fragment file, whose
+        512-byte blocks stand for whole stripes; the answer is scaled back
+        and kept within the file."""
+        async with self._locked(fd, "SEEK", update=False) as txn:
+            size = txn.size
+            if offset >= size:
+                raise FopError("SEEK", fd.loc.path, None, errno.ENXIO, xlator=self.name)
+            brick_offset = offset // self.stripe * CHUNK_SIZE
+            error: Exception | None = None
+            for index in (i for i in txn.good if i not in txn.failed):
+                try:
+                    found = await self.children[index].seek(fd, brick_offset, what)
+                except FopError as exc:
+                    if exc.errno == errno.ENXIO:
+                        raise
+                    error = exc
+                    continue
+                except TransportError as exc:
+                    txn.failed.add(index)
+                    error = exc
+                    continue
+                at = max(offset, found // CHUNK_SIZE * self.stripe)
+                if what == SeekWhat.DATA and at >= size:
+                    raise FopError(
+                        "SEEK", fd.loc.path, None, errno.ENXIO, xlator=self.name
+                    )
+                return min(at, size)
+            raise error or FopError(
+                "SEEK", fd.loc.path, None, errno.EIO, xlator=self.name
+            )
 
     # --- writing --------------------------------------------------------------------
 

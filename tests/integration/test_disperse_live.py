@@ -22,7 +22,7 @@ import pygluster
 from pygluster.erasure import ErasureCode
 from pygluster.errors import QuorumError
 from tests.integration import faults
-from tests.integration.conftest import qemu
+from tests.integration.conftest import qemu, run_cli
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -216,3 +216,24 @@ async def test_two_bricks_down_refuses_writes_and_changes_nothing(host: str) -> 
                 assert "need at least 2 of 3" in str(caught.value)
             assert (survivor.read_bytes(), ec_xattrs(survivor)) == before
     await pygluster.remove_async(uri)
+
+
+@pytest.mark.parametrize(
+    ("volume", "shown"),
+    [
+        ("pyg_ec", "disperse 2 + 1 (3 bricks)"),
+        ("pyg_ec42", "disperse 4 + 2 (6 bricks)"),
+        ("pyg_dec", "distribute-disperse 2 x (2 + 1) (6 bricks)"),
+    ],
+)
+async def test_info_shows_the_disperse_geometry(
+    host: str, volume: str, shown: str
+) -> None:
+    uri = f"gluster://{host}/{volume}/info-{uuid.uuid4().hex[:8]}.img"
+    await pygluster.create_async(uri, MiB)
+    try:
+        result = await blocking(run_cli, "info", uri)
+        assert result.returncode == 0, result.stderr
+        assert shown in result.stdout.decode(), result.stdout
+    finally:
+        await pygluster.remove_async(uri)

@@ -1,7 +1,8 @@
 """Eager locking against real bricks: other writers, and a writer that dies.
 
-Replicate keeps its inode lock and dirty mark across a burst of writes
-(cluster.eager-lock, post-op-delay-secs). That must not starve another
+Replicate (and disperse) keep their inode lock and dirty mark across a burst
+of writes (cluster.eager-lock, post-op-delay-secs; disperse.eager-lock,
+eager-lock-timeout). That must not starve another
 client (the bricks send INODELK_CONTENTION and we let go), and a client
 killed while it holds the lock must leave nothing worse than a dirty mark
 the self-heal daemon clears (the bricks drop its locks with its connection).
@@ -107,7 +108,7 @@ def _say(proc: subprocess.Popen[str], text: str) -> None:
     proc.stdin.flush()
 
 
-@pytest.mark.parametrize("volume", ["pyg_rep3", "pyg_shard"])
+@pytest.mark.parametrize("volume", ["pyg_rep3", "pyg_shard", "pyg_ec"])
 async def test_two_writers_and_qemu_on_one_image_all_progress(
     host: str, volume: str, tmp_path: Path
 ) -> None:
