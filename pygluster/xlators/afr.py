@@ -51,10 +51,8 @@ batch (write-behind's, the block device's pieces of one large write).
 
 from __future__ import annotations
 
-import contextvars
 import errno
 import logging
-import math
 import struct
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -78,12 +76,15 @@ from pygluster.xlators.base import (
 )
 from pygluster.xlators.cluster import (
     ChildFailure,
+    EagerLocks,
+    EagerTransaction,
     LockAll,
     Quorum,
     failures,
     fan_out,
     first_error,
     successes,
+    super_fast_hash,
 )
 
 if TYPE_CHECKING:
@@ -121,10 +122,6 @@ def _entry_out(pre: GfDict | None) -> GfDict | None:
     return {XATTROP_ENTRY_OUT: pre[XATTROP_ENTRY_IN]}
 
 
-#: The eager transactions the current task (and the tasks it started) uses.
-_HELD: contextvars.ContextVar[tuple[_Transaction, ...]] = contextvars.ContextVar(
-    "afr_eager_held", default=()
-)
 #: The longest an eager transaction keeps its lock while writes keep coming.
 #: Others get theirs sooner: the brick's INODELK_CONTENTION upcall and the
 #: inodelk count in WRITE replies end it. This only bounds the wait of a
@@ -134,52 +131,6 @@ _HELD: contextvars.ContextVar[tuple[_Transaction, ...]] = contextvars.ContextVar
 _EAGER_MAX_SECONDS = 30.0
 #: How long ending an eager transaction (fsync, post-op, unlock) may take.
 _END_SECONDS = 60.0
-
-
-def super_fast_hash(data: bytes) -> int:
-    """Paul Hsieh's SuperFastHash as gluster has it (libglusterfs hashfn.c).
-
-    AFR's read-hash-mode 1 picks ``super_fast_hash(gfid) % child_count``.
-    16-bit reads are little-endian (x86), and the tail bytes are C ``char``,
-    signed on x86.
-    """
-    mask = 0xFFFF_FFFF
-    length = len(data)
-    if length == 0:
-        return 0
-    value = length
-    rem = length & 3
-    pos = 0
-    for _ in range(length >> 2):
-        value = (value + int.from_bytes(data[pos : pos + 2], "little")) & mask
-        tmp = ((int.from_bytes(data[pos + 2 : pos + 4], "little") << 11) ^ value) & mask
-        value = ((value << 16) & mask) ^ tmp
-        pos += 4
-        value = (value + (value >> 11)) & mask
-
-    def signed(byte: int) -> int:
-        return byte - 256 if byte >= 128 else byte
-
-    if rem == 3:
-        value = (value + int.from_bytes(data[pos : pos + 2], "little")) & mask
-        value ^= (value << 16) & mask
-        value ^= (signed(data[pos + 2]) << 18) & mask
-        value = (value + (value >> 11)) & mask
-    elif rem == 2:
-        value = (value + int.from_bytes(data[pos : pos + 2], "little")) & mask
-        value ^= (value << 11) & mask
-        value = (value + (value >> 17)) & mask
-    elif rem == 1:
-        value = (value + signed(data[pos])) & mask
-        value ^= (value << 10) & mask
-        value = (value + (value >> 1)) & mask
-    value ^= (value << 3) & mask
-    value = (value + (value >> 5)) & mask
-    value ^= (value << 4) & mask
-    value = (value + (value >> 17)) & mask
-    value ^= (value << 25) & mask
-    value = (value + (value >> 6)) & mask
-    return value
 
 
 def _triplet(values: Xdata, key: str) -> tuple[int, int, int]:
@@ -266,8 +217,17 @@ class ReplicateXlator(Xlator):
         self._lock_count_request: GfDict = {
             INODELK_DOM_COUNT: DictValue.str(name.encode())
         }
-        #: gfid -> its eager sessions, for contention notices.
-        self._sessions: dict[bytes, set[_Transaction]] = {}
+        #: The eager transactions (None: every write its own transaction).
+        self._eager: EagerLocks[_Transaction] | None = None
+        if self.eager_lock:
+            assert nursery is not None
+            self._eager = EagerLocks(
+                name,
+                nursery,
+                self.post_op_delay,
+                max_seconds=_EAGER_MAX_SECONDS,
+                end_seconds=_END_SECONDS,
+            )
         self._inodes: dict[bytes, _Inode] = {
             fops.ROOT_GFID: _Inode([True] * count, True)
         }
@@ -735,8 +695,8 @@ class ReplicateXlator(Xlator):
     @asynccontextmanager
     async def transaction(self, fd: Fd) -> AsyncIterator[None]:
         state = self._state(fd)
-        if self.eager_lock:
-            async with self._use(fd, state, "WRITE"):
+        if self._eager is not None:
+            async with self._eager.use(state, lambda: _Transaction(self, fd, "WRITE")):
                 yield
             return
         if state.session is not None:
@@ -759,147 +719,22 @@ class ReplicateXlator(Xlator):
             with trio.CancelScope(shield=True):
                 await txn.end()
 
-    @asynccontextmanager
-    async def _use(
-        self, fd: Fd, state: _FdState, fop: str
-    ) -> AsyncIterator[_Transaction]:
-        """The fd's eager transaction, held in use (not ended) for the body.
-
-        Once it has been asked to end (contention, failure, flush), only uses
-        nested in one already held join it (write-behind's writes inside its
-        transaction() block); the rest wait for the end and begin anew, so
-        that the writes in flight drain and the lock is let go.
-        """
-        held = _HELD.get()
-        txn = await self._join(fd, state, fop, held)
-        token = _HELD.set((*held, txn))
-        try:
-            yield txn
-        finally:
-            _HELD.reset(token)
-            self._unuse(txn)
-
-    async def _join(
-        self, fd: Fd, state: _FdState, fop: str, held: tuple[_Transaction, ...]
-    ) -> _Transaction:
-        """The eager transaction to use, counted in use (release: _unuse)."""
-        txn = state.eager
-        if txn is None or txn not in held:
-            txn = await self._eager(fd, state, fop)
-        txn.users += 1
-        return txn
-
-    @staticmethod
-    def _unuse(txn: _Transaction) -> None:
-        txn.users -= 1
-        if not txn.users:
-            txn.idle_since = trio.current_time()
-            if txn.release:
-                txn.kick()  # its holder waits for the last use to end
-
-    async def _eager(self, fd: Fd, state: _FdState, fop: str) -> _Transaction:
-        """Join the fd's eager transaction, or begin one."""
-        while True:
-            txn = state.eager
-            if txn is None:
-                break
-            if not txn.ready.is_set():
-                await txn.ready.wait()  # being begun by another write
-            elif txn.closing or txn.release:
-                await txn.ended.wait()  # a new one only once it is unlocked
-            elif not txn.still_locked():
-                txn.end_soon()
-            else:
-                return txn
-        txn = _Transaction(self, fd, fop)
-        state.eager = txn
-        # Listed before it locks: the contention notice for a lock often
-        # comes while the pre-op is still under way.
-        sessions = self._sessions.setdefault(fd.gfid, set())
-        sessions.add(txn)
-        try:
-            await txn.begin()
-        except BaseException:
-            state.eager = None
-            self._forget(txn)
-            txn.ended.set()
-            raise
-        finally:
-            txn.ready.set()
-        assert self._nursery is not None
-        self._nursery.start_soon(self._hold, state, txn)
-        return txn
-
-    async def _hold(self, state: _FdState, txn: _Transaction) -> None:
-        """Keep ``txn`` (lock and pre-op) until it has to end, then end it."""
-        # Held for at most _EAGER_MAX_SECONDS: then it drains and ends even
-        # if no contention notice came, so a waiting client gets its turn.
-        give_up = trio.current_time() + _EAGER_MAX_SECONDS
-        delay = self.post_op_delay
-        try:
-            while True:
-                now = trio.current_time()
-                if now >= give_up:
-                    txn.release = True
-                if not txn.users and (txn.release or now >= txn.idle_since + delay):
-                    break
-                # Not woken per write: a use ending kicks only a transaction
-                # asked to end; otherwise look again when the delay could be
-                # up (a write in between moves idle_since on).
-                if txn.release:
-                    deadline = math.inf
-                elif txn.users:
-                    deadline = min(now + delay, give_up)
-                else:
-                    deadline = min(txn.idle_since + delay, give_up)
-                wake = txn.rearm()
-                with trio.move_on_at(deadline):
-                    await wake.wait()
-        finally:
-            txn.closing = True
-            # Shielded: the lock and the dirty mark must not outlive us for
-            # want of a cancelled task; bounded: a brick that went away frees
-            # its locks itself.
-            with trio.move_on_after(_END_SECONDS) as scope:
-                scope.shield = True
-                try:
-                    await txn.end()
-                except (FopError, TransportError) as exc:
-                    log.warning("%s: ending the write transaction: %s", self.name, exc)
-            if state.eager is txn:
-                state.eager = None
-            self._forget(txn)
-            txn.ended.set()
-
-    def _forget(self, txn: _Transaction) -> None:
-        sessions = self._sessions.get(txn.fd.gfid)
-        if sessions is not None:
-            sessions.discard(txn)
-            if not sessions:
-                del self._sessions[txn.fd.gfid]
-
     async def _settle(self, fd: Fd) -> None:
         """End the fd's eager transaction now (post-op and unlock) and wait."""
         state = fd.ctx.get(self)
-        if isinstance(state, _FdState) and state.eager is not None:
-            txn = state.eager
-            txn.end_soon()
-            await txn.ended.wait()
+        if isinstance(state, _FdState) and self._eager is not None:
+            await self._eager.settle(state)
 
     def contended(self, fd: Fd) -> bool:
         state = fd.ctx.get(self)
-        return (
-            isinstance(state, _FdState)
-            and state.eager is not None
-            and state.eager.release
-        )
+        return isinstance(state, _FdState) and EagerLocks.contended(state)
 
     def upcall(self, event: object) -> None:
         if isinstance(event, InodelkContention) and event.domain == self.name:
             # Another lock owner waits for ours: let it go once the writes in
             # flight are done (afr_contention_notify).
-            for txn in self._sessions.get(event.gfid, ()):
-                txn.end_soon()
+            if self._eager is not None:
+                self._eager.contend(event.gfid)
             return
         super().upcall(event)
 
@@ -909,14 +744,14 @@ class ReplicateXlator(Xlator):
         state = self._state(fd)
         if state.session is not None:
             return await state.session.run(fop, call)
-        if self.eager_lock:
-            # _use() without the context manager (every write comes here); no
+        if self._eager is not None:
+            # use() without the context manager (every write comes here); no
             # fop below re-enters this fd, so nothing needs the held mark.
-            txn = await self._join(fd, state, fop, _HELD.get())
+            txn = await self._eager.join(state, lambda: _Transaction(self, fd, fop))
             try:
                 return await txn.run(fop, call)
             finally:
-                self._unuse(txn)
+                self._eager.unuse(txn)
         async with self._data_transaction(fd, fop) as txn:
             return await txn.run(fop, call)
 
@@ -964,12 +799,12 @@ class ReplicateXlator(Xlator):
         )
 
 
-class _Transaction:
+class _Transaction(EagerTransaction):
     """One data transaction: lock → pre-op → fops → fsync → post-op → unlock."""
 
     def __init__(self, afr: ReplicateXlator, fd: Fd, fop: str) -> None:
+        super().__init__(fd)
         self.afr = afr
-        self.fd = fd
         self.fop = fop
         self.path = fd.loc.path
         domain = afr.name
@@ -988,34 +823,12 @@ class _Transaction:
         self.failed: set[int] = set()
         self.wrote = False
         self.lost_quorum = False
-        # Eager locking (see ReplicateXlator._use): fops using it now, since
-        # when nobody has, whether it must end as soon as idle, and its life.
-        self.users = 0
-        self.idle_since = trio.current_time()
-        self.release = False
-        self.closing = False
-        self.ready = trio.Event()
-        self.ended = trio.Event()
-        self._wake = trio.Event()
 
     def still_locked(self) -> bool:
         """False once a locked child has reconnected since it was locked (its
         lock went with the old connection: writing on would be unlocked)."""
         children = self.afr.children
         return all(children[i].connection is self.connections[i] for i in self.locked)
-
-    def kick(self) -> None:
-        """Wake the task holding this transaction to look at it again."""
-        self._wake.set()
-
-    def end_soon(self) -> None:
-        """End it as soon as the fops using it are done; none join it now."""
-        self.release = True
-        self.kick()
-
-    def rearm(self) -> trio.Event:
-        self._wake = trio.Event()
-        return self._wake
 
     async def begin(self) -> None:
         afr = self.afr

@@ -32,12 +32,10 @@ one stripe must not lose either write).
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import errno
 import functools
 import logging
-import math
 import struct
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -61,7 +59,6 @@ from pygluster.rpc.fops import (
     SeekWhat,
     XattropFlags,
 )
-from pygluster.xlators.afr import super_fast_hash
 from pygluster.xlators.base import (
     INODELK_DOM_COUNT,
     Fd,
@@ -74,10 +71,13 @@ from pygluster.xlators.base import (
 )
 from pygluster.xlators.cluster import (
     ChildFailure,
+    EagerLocks,
+    EagerTransaction,
     LockAll,
     fan_out,
     first_error,
     successes,
+    super_fast_hash,
 )
 
 if TYPE_CHECKING:
@@ -112,14 +112,8 @@ _GF_WORD_SIZE = 8
 _GET_SIZE: Final = {"get-size": DictValue.int(1)}
 _OFF = frozenset({"off", "no", "false", "disable", "0"})
 #: An eager lock is let go after this long even if no other client said it
-#: waits (a brick that sends no contention notice), as AFR's.
+#: waits (a brick that sends no contention notice), as replicate's.
 _EAGER_MAX_SECONDS = 30.0
-#: How long ending a transaction (post-op, unlock) may take.
-_END_SECONDS = 60.0
-#: The eager transactions the current task's fop holds (nested uses join).
-_HELD: contextvars.ContextVar[tuple[_Transaction, ...]] = contextvars.ContextVar(
-    "pygluster_disperse_held", default=()
-)
 #: ZEROFILL is written as zeros, this many bytes at a time.
 _ZERO_PIECE = 4 * 1024 * 1024
 #: Largest READ or WRITE per brick; larger fops are split (every brick
@@ -178,6 +172,8 @@ class _FdState:
     #: Stripe ranges [start, end) in use by fops of this client on the file.
     busy: list[tuple[int, int]] = field(default_factory=list)
     changed: trio.Event = field(default_factory=trio.Event)
+    #: The brick reads start from (read-policy gfid-hash), once computed.
+    first_read: int | None = None
 
 
 @xlator_type("cluster/disperse")
@@ -217,9 +213,13 @@ class DisperseXlator(Xlator):
             and nursery is not None
         )
         self.eager_timeout = float(options.get("eager-lock-timeout", "1") or 1)
-        self._nursery = nursery
-        #: gfid -> its eager transactions, for contention notices.
-        self._holding: dict[bytes, set[_Transaction]] = {}
+        #: The eager transactions (None: a transaction per fop or session).
+        self._eager: EagerLocks[_Transaction] | None = None
+        if self.eager_lock:
+            assert nursery is not None
+            self._eager = EagerLocks(
+                name, nursery, self.eager_timeout, max_seconds=_EAGER_MAX_SECONDS
+            )
         # glusterfs.h GLUSTERFS_INODELK_DOM_COUNT: the WRITE replies say how
         # many inode locks this domain has (ec_lock_reuse reads it).
         self._lock_count_request: GfDict = {
@@ -569,17 +569,12 @@ class DisperseXlator(Xlator):
         begun and then held by a task of its own until idle), the session's,
         or one of its own."""
         state = self._state(fd)
-        if self.eager_lock:
-            held = _HELD.get()
-            txn = await self._join(fd, state, fop, held, update=update)
-            token = _HELD.set((*held, txn))
-            try:
+        if self._eager is not None:
+            begin = functools.partial(_Transaction, self, fd, state, fop, update=update)
+            async with self._eager.use(state, begin) as txn:
                 if update:
                     await txn.mark_dirty()
                 yield txn
-            finally:
-                _HELD.reset(token)
-                self._unuse(txn)
             return
         if state.session is not None and not state.session.broken:
             yield state.session
@@ -592,122 +587,23 @@ class DisperseXlator(Xlator):
             with trio.CancelScope(shield=True):
                 await txn.end()
 
-    async def _join(
-        self,
-        fd: Fd,
-        state: _FdState,
-        fop: str,
-        held: tuple[_Transaction, ...],
-        *,
-        update: bool,
-    ) -> _Transaction:
-        """The eager transaction to use, counted in use (see _unuse).
-
-        One asked to end (contention, a failure, flush) is joined only by
-        fops nested in a use of it (write-behind's writes in its session);
-        the others wait for it to end and begin the next, so the lock is let
-        go once the fops in flight drain.
-        """
-        while True:
-            txn = state.eager
-            if txn is None:
-                break
-            if txn in held:
-                txn.users += 1
-                return txn
-            if not txn.ready.is_set():
-                await txn.ready.wait()  # being begun by another fop
-            elif txn.release or txn.closing or txn.broken or not txn.still_locked():
-                txn.end_soon()
-                await txn.ended.wait()
-            else:
-                txn.users += 1
-                return txn
-        txn = _Transaction(self, fd, state, fop, update=update)
-        state.eager = txn
-        # Listed before it locks: a contention notice may come meanwhile.
-        self._holding.setdefault(fd.gfid, set()).add(txn)
-        try:
-            await txn.begin()
-        except BaseException:
-            state.eager = None
-            self._forget(txn)
-            txn.ended.set()
-            raise
-        finally:
-            txn.ready.set()
-        txn.users += 1
-        assert self._nursery is not None
-        self._nursery.start_soon(self._hold, state, txn)
-        return txn
-
-    @staticmethod
-    def _unuse(txn: _Transaction) -> None:
-        txn.users -= 1
-        if not txn.users:
-            txn.idle_since = trio.current_time()
-            if txn.release:
-                txn.kick()
-
-    def _forget(self, txn: _Transaction) -> None:
-        holding = self._holding.get(txn.fd.gfid)
-        if holding is not None:
-            holding.discard(txn)
-            if not holding:
-                del self._holding[txn.fd.gfid]
-
-    async def _hold(self, state: _FdState, txn: _Transaction) -> None:
-        """Keep ``txn`` (lock and pre-op) until it has been idle for
-        eager-lock-timeout or must end, then end it (ec_unlock_timer_add)."""
-        give_up = trio.current_time() + _EAGER_MAX_SECONDS
-        delay = self.eager_timeout
-        try:
-            while True:
-                now = trio.current_time()
-                if now >= give_up:
-                    txn.release = True
-                if not txn.users and (txn.release or now >= txn.idle_since + delay):
-                    break
-                if txn.release:
-                    deadline = math.inf
-                elif txn.users:
-                    deadline = min(now + delay, give_up)
-                else:
-                    deadline = min(txn.idle_since + delay, give_up)
-                wake = txn.rearm()
-                with trio.move_on_at(deadline):
-                    await wake.wait()
-        finally:
-            txn.closing = True
-            with trio.CancelScope(shield=True), trio.move_on_after(_END_SECONDS):
-                try:
-                    await txn.end()
-                except (FopError, TransportError) as exc:
-                    log.warning(
-                        "%s: ending the lock on %s: %s", self.name, txn.fd.loc.path, exc
-                    )
-            if state.eager is txn:
-                state.eager = None
-            self._forget(txn)
-            txn.ended.set()
-
     async def _settle(self, fd: Fd) -> None:
         """End the fd's eager transaction and wait until it has (flush,
         fsync and release make its updates whole on the bricks)."""
         state = fd.ctx.get(self)
-        if not isinstance(state, _FdState):
-            return
-        txn = state.eager
-        if txn is not None and txn not in _HELD.get():
-            txn.end_soon()
-            await txn.ended.wait()
+        if isinstance(state, _FdState) and self._eager is not None:
+            await self._eager.settle(state)
+
+    def contended(self, fd: Fd) -> bool:
+        state = fd.ctx.get(self)
+        return isinstance(state, _FdState) and EagerLocks.contended(state)
 
     def upcall(self, event: object) -> None:
         if isinstance(event, InodelkContention) and event.domain == self.name:
             # Another client waits for our lock: let it go once the fops in
             # flight are done (ec_upcall -> ec_lock_release).
-            for txn in self._holding.get(event.gfid, ()):
-                txn.end_soon()
+            if self._eager is not None:
+                self._eager.contend(event.gfid)
             return
         super().upcall(event)
 
@@ -746,7 +642,10 @@ class DisperseXlator(Xlator):
         # read-policy gfid-hash (ec_select_first_by_read_policy): from
         # SuperFastHash(gfid) % n on, the next good bricks, wrapping round.
         good = [i for i in txn.good if i not in txn.failed]
-        first = super_fast_hash(fd.gfid) % len(self.children)
+        state = self._state(fd)
+        if state.first_read is None:
+            state.first_read = super_fast_hash(fd.gfid) % len(self.children)
+        first = state.first_read
         order = sorted(good, key=lambda i: (i - first) % len(self.children))
         fragments: dict[int, bytes | bytearray | memoryview] = {}
         errors: list[str] = []
@@ -1050,15 +949,15 @@ class DisperseXlator(Xlator):
             return await self._finish(fd, txn, iatt)
 
 
-class _Transaction:
+class _Transaction(EagerTransaction):
     """One locked stretch of fops on a file: lock, pre-op, fops, post-op,
     unlock (ec-common.c ec_lock / ec_get_size_version / ec_update_info)."""
 
     def __init__(
         self, ec: DisperseXlator, fd: Fd, state: _FdState, fop: str, *, update: bool
     ) -> None:
+        super().__init__(fd)
         self.ec = ec
-        self.fd = fd
         self.fop = fop
         self.update = update
         domain = ec.name
@@ -1088,15 +987,6 @@ class _Transaction:
         self.broken = False
         #: Bricks marked dirty by this transaction (cleared at its end).
         self.dirty_on: list[int] = []
-        # Eager locking (DisperseXlator._join/_hold): fops using it now,
-        # since when none has, whether it must end once idle, its life.
-        self.users = 0
-        self.idle_since = trio.current_time()
-        self.release = False
-        self.closing = False
-        self.ready = trio.Event()
-        self.ended = trio.Event()
-        self._wake = trio.Event()
         self.connections: list[object | None] = []
 
     def still_locked(self) -> bool:
@@ -1107,17 +997,8 @@ class _Transaction:
             children[i].connection is self.connections[i] for i in self.locks.locked
         )
 
-    def kick(self) -> None:
-        self._wake.set()
-
-    def rearm(self) -> trio.Event:
-        self._wake = trio.Event()
-        return self._wake
-
-    def end_soon(self) -> None:
-        """End it once the fops using it are done; no new ones join."""
-        self.release = True
-        self.kick()
+    def joinable(self) -> bool:
+        return super().joinable() and not self.broken
 
     async def mark_dirty(self) -> None:
         """An update joins a transaction begun by a read: mark the copies
