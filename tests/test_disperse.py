@@ -363,3 +363,21 @@ def test_seek_scales_the_bricks_answer_to_stripes() -> None:
         assert caught.value.errno == errno.ENXIO
 
     trio.run(main)
+
+
+def test_fallocate_allocates_stripes_and_grows_the_size() -> None:
+    async def main() -> None:
+        ec, bricks = make(3, 1)
+        fd = await create(ec)
+        await ec.writev(fd, 0, b"f" * 100)
+        iatt = await ec.fallocate(fd, 0, 100, 5000)
+        assert iatt.ia_size == 5100
+        assert len(brick_file(bricks[0])[0]) == 5 * 512  # stripes 0..4
+        assert await read_all(ec, fd, 5100) == b"f" * 100 + bytes(5000)
+        kept = await ec.fallocate(fd, 1, 0, 20000)  # KEEP_SIZE
+        assert kept.ia_size == 5100
+        with pytest.raises(FopError) as caught:
+            await ec.fallocate(fd, 0x02, 0, 10)  # PUNCH_HOLE
+        assert caught.value.errno == errno.EOPNOTSUPP
+
+    trio.run(main)

@@ -114,6 +114,8 @@ _OFF = frozenset({"off", "no", "false", "disable", "0"})
 #: An eager lock is let go after this long even if no other client said it
 #: waits (a brick that sends no contention notice), as replicate's.
 _EAGER_MAX_SECONDS = 30.0
+#: fallocate(2) FALLOC_FL_KEEP_SIZE.
+_FALLOC_KEEP_SIZE = 0x01
 #: ZEROFILL is written as zeros, this many bytes at a time.
 _ZERO_PIECE = 4 * 1024 * 1024
 #: Largest READ or WRITE per brick; larger fops are split (every brick
@@ -864,6 +866,36 @@ class DisperseXlator(Xlator):
             for at in range(offset, offset + length, _ZERO_PIECE):
                 piece = min(_ZERO_PIECE, offset + length - at)
                 iatt = await self._rewrite(fd, txn, at, piece, None)
+            return await self._finish(fd, txn, iatt)
+
+    async def fallocate(
+        self, fd: Fd, mode: int, offset: int, length: int, xdata: Xdata = None
+    ) -> GfxIattx:
+        """ec_manager_fallocate: modes 0 and KEEP_SIZE only (the others and
+        a zero length are refused, as ec refuses them); every brick
+        allocates the stripes the range touches, and without KEEP_SIZE the
+        size grows to the range's end."""
+        if mode & ~_FALLOC_KEEP_SIZE:
+            raise FopError(
+                "FALLOCATE", fd.loc.path, None, errno.EOPNOTSUPP, xlator=self.name
+            )
+        if length <= 0:
+            raise FopError(
+                "FALLOCATE", fd.loc.path, None, errno.EINVAL, xlator=self.name
+            )
+        async with self._locked(fd, "FALLOCATE", update=True) as txn:
+            txn.updates += 1
+            start, stop = self._aligned(offset, offset + length)
+            k = self.fragments
+            async with self._stripes(self._state(fd), start, stop):
+                iatt = await self._on_good(
+                    fd,
+                    txn,
+                    "FALLOCATE",
+                    lambda _, c: c.fallocate(fd, mode, start // k, (stop - start) // k),
+                )
+            if not mode & _FALLOC_KEEP_SIZE:
+                txn.size = max(txn.size, offset + length)
             return await self._finish(fd, txn, iatt)
 
     async def discard(

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from pygluster.blockdev import Preallocation
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -235,5 +237,25 @@ async def test_info_shows_the_disperse_geometry(
         result = await blocking(run_cli, "info", uri)
         assert result.returncode == 0, result.stderr
         assert shown in result.stdout.decode(), result.stdout
+    finally:
+        await pygluster.remove_async(uri)
+
+
+@pytest.mark.parametrize("preallocation", ["falloc", "full"])
+async def test_preallocated_images_are_zeros_and_allocated(
+    host: str, preallocation: Preallocation
+) -> None:
+    volume = "pyg_ec42"
+    name = f"prealloc-{uuid.uuid4().hex[:8]}.img"
+    uri = f"gluster://{host}/{volume}/{name}"
+    await pygluster.create_async(uri, 3 * MiB, preallocation=preallocation)
+    try:
+        async with pygluster.open_async(uri) as dev:
+            assert await dev.size() == 3 * MiB
+            assert await dev.pread(3 * MiB, 0) == bytes(3 * MiB)
+        for path in brick_files(volume, name):
+            assert path.stat().st_size == 3 * MiB // 4
+            assert path.stat().st_blocks * 512 >= 3 * MiB // 4
+        await blocking(qemu_io, uri, [f"read -P 0 0 {3 * MiB}"])
     finally:
         await pygluster.remove_async(uri)
