@@ -106,6 +106,13 @@ async def test_extents_come_from_seek(brick: MemoryBrick) -> None:
         assert await dev.extents(65536) == []
 
 
+async def test_extents_without_seek_are_all_data(brick: MemoryBrick) -> None:
+    brick.fail["SEEK"] = errno.EOPNOTSUPP
+    async with blockdev.open_async(URI) as dev:
+        assert await dev.extents() == [blockdev.Extent(0, 65536, True)]
+        assert await dev.extents(4096, 100) == [blockdev.Extent(4096, 100, True)]
+
+
 async def test_read_only_device_refuses_writes(brick: MemoryBrick) -> None:
     async with blockdev.open_async(URI) as dev:
         assert not dev.writable

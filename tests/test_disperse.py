@@ -381,3 +381,20 @@ def test_fallocate_allocates_stripes_and_grows_the_size() -> None:
         assert caught.value.errno == errno.EOPNOTSUPP
 
     trio.run(main)
+
+
+def test_stats_scale_the_bricks_blocks_once() -> None:
+    async def main() -> None:
+        ec, _ = make(3, 1)
+        fd = await create(ec)
+        await ec.writev(fd, 0, b"b" * 5000)  # 5 stripes: 2560-byte fragments
+        fstat = await ec.fstat(fd)
+        _, past_end = await ec.readv(fd, 6000, 10)  # answered by an FSTAT
+        _, inside = await ec.readv(fd, 0, 10)  # answered by the READs
+        nothing = await ec.discard(fd, 6000, 10)  # past the end: an FSTAT
+        # 5 blocks of 512 per brick, times k = 2.
+        stats = [fstat, past_end, inside, nothing]
+        assert [s.ia_blocks for s in stats] == [10] * 4
+        assert [s.ia_size for s in stats] == [5000] * 4
+
+    trio.run(main)

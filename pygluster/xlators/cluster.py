@@ -391,10 +391,6 @@ class EagerLocks(Generic[Txn]):
         #: gfid -> its transactions, for contention notices.
         self._holding: dict[bytes, set[Txn]] = {}
 
-    @staticmethod
-    def held() -> tuple[EagerTransaction, ...]:
-        return _HELD.get()
-
     @asynccontextmanager
     async def use(
         self, slot: EagerSlot[Txn], make: Callable[[], Txn]

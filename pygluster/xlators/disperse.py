@@ -79,6 +79,7 @@ from pygluster.xlators.cluster import (
     successes,
     super_fast_hash,
 )
+from pygluster.xlators.options import parse_bool_option
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -110,7 +111,6 @@ _CONFIG_ALGORITHM = 0
 _GF_WORD_SIZE = 8
 #: posix_xattr_fill GF_GET_SIZE: the reply also carries the brick file's size.
 _GET_SIZE: Final = {"get-size": DictValue.int(1)}
-_OFF = frozenset({"off", "no", "false", "disable", "0"})
 #: An eager lock is let go after this long even if no other client said it
 #: waits (a brick that sends no contention notice), as replicate's.
 _EAGER_MAX_SECONDS = 30.0
@@ -206,19 +206,12 @@ class DisperseXlator(Xlator):
         # ec.c: quorum-count raises the bricks a write needs above k.
         self.minimum = max(self.fragments, int(options.get("quorum-count", "0") or 0))
         self.config = config_value(len(children), redundancy)
-        #: gfid -> size as last seen (lookup, or our own transactions).
-        self._sizes: dict[bytes, int] = {}
         # ec.c: eager-lock on, eager-lock-timeout 1 s. It needs a task to
         # hold the lock in; a bare translator (unit tests) locks per fop.
-        self.eager_lock = (
-            options.get("eager-lock", "on").strip().lower() not in _OFF
-            and nursery is not None
-        )
         self.eager_timeout = float(options.get("eager-lock-timeout", "1") or 1)
         #: The eager transactions (None: a transaction per fop or session).
         self._eager: EagerLocks[_Transaction] | None = None
-        if self.eager_lock:
-            assert nursery is not None
+        if parse_bool_option(options, "eager-lock", True) and nursery is not None:
             self._eager = EagerLocks(
                 name, nursery, self.eager_timeout, max_seconds=_EAGER_MAX_SECONDS
             )
@@ -235,6 +228,11 @@ class DisperseXlator(Xlator):
         return cls(
             node.name, children, dict(node.options), context.volume, context.nursery
         )
+
+    @property
+    def eager_lock(self) -> bool:
+        """Whether fops hold their lock past themselves (see EagerLocks)."""
+        return self._eager is not None
 
     def __repr__(self) -> str:
         return f"DisperseXlator({self.name!r}, {self.fragments}+{self.redundancy})"
@@ -355,7 +353,6 @@ class DisperseXlator(Xlator):
         }
         good, state = self._good(answers, "LOOKUP", loc.path)
         iatt, reply = found[good[0]]
-        self._sizes[iatt.ia_gfid] = state.size
         return self._with_size(iatt, state.size), reply
 
     def _check_config(self, answers: Mapping[int, Xdata], fop: str, path: str) -> None:
@@ -402,7 +399,6 @@ class DisperseXlator(Xlator):
         for child_fd, _ in done.values():
             fd.ctx.update(child_fd.ctx)
         fd.ctx[self] = _FdState(set(done))
-        self._sizes[iatt.ia_gfid] = 0
         return fd, self._with_size(iatt, 0)
 
     async def _everywhere(
@@ -435,8 +431,6 @@ class DisperseXlator(Xlator):
 
     async def unlink(self, loc: Loc, xdata: Xdata = None) -> None:
         await self._everywhere("UNLINK", loc.path, lambda _, c: c.unlink(loc, xdata))
-        if loc.gfid is not None:
-            self._sizes.pop(loc.gfid, None)
 
     async def setxattr(
         self, loc: Loc, values: GfDict, flags: int = 0, xdata: Xdata = None
@@ -699,15 +693,15 @@ class DisperseXlator(Xlator):
         async with self._locked(fd, "READ", update=False) as txn:
             end = min(offset + size, txn.size)
             if end <= offset:
-                return memoryview(b""), await self._fstat_good(fd, txn)
+                return memoryview(b""), await self._finish(fd, txn, None)
             start, stop = self._aligned(offset, end)
             async with self._stripes(state, start, stop):
                 data = await self._read_stripes(fd, txn, start, stop)
-            iatt = txn.stat if txn.stat is not None else await self._fstat_good(fd, txn)
-        view = memoryview(data)[offset - start : end - start]
-        return view, self._with_size(iatt, txn.size)
+            iatt = await self._finish(fd, txn, None)
+        return memoryview(data)[offset - start : end - start], iatt
 
     async def _fstat_good(self, fd: Fd, txn: _Transaction) -> GfxIattx:
+        """A good brick's iatt, as the brick has it (fragment size)."""
         for index in txn.good:
             if index in txn.failed:
                 continue
@@ -717,12 +711,12 @@ class DisperseXlator(Xlator):
                 txn.failed.add(index)
                 continue
             txn.stat = iatt
-            return self._with_size(iatt, txn.size)
+            return iatt
         raise FopError("FSTAT", fd.loc.path, None, errno.EIO, xlator=self.name)
 
     async def fstat(self, fd: Fd, xdata: Xdata = None) -> GfxIattx:
         async with self._locked(fd, "FSTAT", update=False) as txn:
-            return await self._fstat_good(fd, txn)
+            return self._with_size(await self._fstat_good(fd, txn), txn.size)
 
     async def seek(self, fd: Fd, offset: int, what: int, xdata: Xdata = None) -> int:
         """ec_seek: one good brick answers for its fragment file, whose
@@ -838,6 +832,8 @@ class DisperseXlator(Xlator):
     async def _finish(
         self, fd: Fd, txn: _Transaction, iatt: GfxIattx | None
     ) -> GfxIattx:
+        """``iatt`` (else the last a brick gave, else a fresh FSTAT) with the
+        file's size."""
         if iatt is None:
             iatt = txn.stat if txn.stat is not None else await self._fstat_good(fd, txn)
         return self._with_size(iatt, txn.size)
@@ -1166,7 +1162,6 @@ class _Transaction(EagerTransaction):
                     len(succeeded),
                     len(ec.children),
                 )
-            ec._sizes[self.fd.gfid] = self.size
         finally:
             with trio.CancelScope(shield=True):
                 await self.locks.release()
