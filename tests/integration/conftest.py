@@ -68,6 +68,17 @@ def gluster(*args: str, timeout: float = 120) -> str:
     ).stdout
 
 
+#: qemu-io commands to put first on a disperse volume. QEMU's gluster driver
+#: opens an image with a SEEK_DATA at EOF (block/gluster.c
+#: qemu_gluster_test_seek); libgfapi's disperse answers it ENXIO without asking
+#: a brick (ec-inode-read.c ec_manager_seek), and when the next fop joins that
+#: lock before the SEEK has let it go, ec_lock_next_owner clears every brick
+#: from the lock's good mask: that write fails with EIO ("Insufficient
+#: available children ... Mask: 000"). A libgfapi race, not the server's or
+#: ours; a short pause lets the SEEK finish first.
+QEMU_IO_SETTLE = ("-c", "sleep 200")
+
+
 def qemu(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run qemu-img/qemu-io (libgfapi underneath: the reference client).
 

@@ -22,7 +22,7 @@ import pygluster
 from pygluster.erasure import ErasureCode
 from pygluster.errors import QuorumError
 from tests.integration import faults
-from tests.integration.conftest import qemu, run_cli
+from tests.integration.conftest import QEMU_IO_SETTLE, qemu, run_cli
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,7 +70,7 @@ def expected(writes: list[tuple[int, int, int]], size: int = SIZE) -> bytes:
 
 
 def qemu_io(uri: str, commands: list[str], *, timeout: float = 300) -> str:
-    args = []
+    args = list(QEMU_IO_SETTLE)
     for command in commands:
         args += ["-c", command]
     result = qemu("qemu-io", "-f", "raw", *args, uri, timeout=timeout)

@@ -23,7 +23,7 @@ import trio
 
 import pygluster
 from tests.integration import faults
-from tests.integration.conftest import qemu
+from tests.integration.conftest import QEMU_IO_SETTLE, qemu
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -121,7 +121,7 @@ async def test_two_writers_and_qemu_on_one_image_all_progress(
     await pygluster.create_async(uri, 3 * region)
     stop = tmp_path / "stop"
     other = _python(_WRITER, uri, str(theirs), "0xbb", str(ours), "0xaa", str(stop))
-    qemu_commands: list[str] = []
+    qemu_commands: list[str] = list(QEMU_IO_SETTLE)
     for i in range(PIECES):
         qemu_commands += ["-c", f"write -P 0xcc {qemus + i * PIECE} {PIECE}"]
     qemu_done: list[subprocess.CompletedProcess[str]] = []
