@@ -602,11 +602,16 @@ class RpcClient:
                         f"connection to {self.peer} closed"
                     )
                 return
+            # Our own reply, dispatched by us: nothing to wake. Cancelling
+            # our own scope would cost more than the rest of the receive.
+            wake, waiter.wake = waiter.wake, None
             try:
                 ended = self._receive(sock)[0]
             except (OSError, ProtocolError) as exc:
                 self._fail_all(self._lost(exc))
                 return
+            finally:
+                waiter.wake = wake
             if ended:
                 self._fail_all(self._lost(None))
 
