@@ -35,12 +35,14 @@ if TYPE_CHECKING:
         MgmtError,
         RpcTimeout,
         ServersExhausted,
+        TlsError,
         TransportError,
         UnsupportedVolume,
         URIError,
         VolfileError,
     )
     from pygluster.sync import BlockDevice, create, open, remove  # noqa: A004
+    from pygluster.tls import TlsOptions
     from pygluster.uri import GlusterURI
 
 _EXPORTS = {
@@ -55,6 +57,8 @@ _EXPORTS = {
     "create": "pygluster.sync",
     "open": "pygluster.sync",
     "GlusterURI": "pygluster.uri",
+    "TlsOptions": "pygluster.tls",
+    "TlsError": "pygluster.errors",
     "ConnectionLost": "pygluster.errors",
     "FopError": "pygluster.errors",
     "GlusterError": "pygluster.errors",
@@ -79,6 +83,8 @@ __all__ = [
     "RpcTimeout",
     "ServersExhausted",
     "StatVFS",
+    "TlsError",
+    "TlsOptions",
     "TransportError",
     "URIError",
     "UnsupportedVolume",

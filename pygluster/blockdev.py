@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from pygluster._types import BytesLike
     from pygluster.events import Tracer
     from pygluster.rpc.fops import GfxIattx
+    from pygluster.tls import TlsOptions
     from pygluster.xlators.base import Fd, Xlator
     from pygluster.xlators.graph import ClientGraph
 
@@ -87,6 +88,7 @@ class ConnectOptions(TypedDict, total=False):
     credentials: Credentials | None
     connect_timeout: float | None
     timeout: float | None
+    tls: TlsOptions | None
 
 
 class OpenOptions(ConnectOptions, total=False):
@@ -508,6 +510,7 @@ async def _open_stack(
             connect_timeout=connect_timeout,
             request_timeout=request_timeout,
             write_behind=write_behind,
+            tls=uri.tls,
         ) as stack:
             try:
                 yield stack
@@ -538,6 +541,7 @@ async def open_async(
     trace: Tracer | logging.Logger | None = None,
     write_behind: bool | None = None,
     direct: bool = False,
+    tls: TlsOptions | None = None,
 ) -> AsyncIterator[AsyncBlockDevice]:
     """Open an existing image.
 
@@ -573,6 +577,11 @@ async def open_async(
             bricks open the file O_DIRECT, bypassing their page cache, so
             offsets and lengths must then suit the brick's disk (4096-byte
             multiples are safe), as for a local O_DIRECT file.
+        tls: TLS options (:class:`~pygluster.tls.TlsOptions`) over the URI's
+            own ``tls-*`` ones; by default bricks use TLS when the volume has
+            ``client.ssl on`` and glusterd when this machine has
+            ``/var/lib/glusterd/secure-access``, with gluster's
+            ``glusterfs.pem``/``.key``/``.ca`` files.
 
     Raises:
         URIError: the URI names no image.
@@ -581,7 +590,7 @@ async def open_async(
         UnsupportedVolume: the volume needs a translator pygluster lacks.
         MgmtError, TransportError: glusterd or a brick refused or is down.
     """
-    parsed = _as_uri(uri)
+    parsed = _as_uri(uri).with_tls(tls)
     if parsed.path is None:
         raise URIError(str(parsed), "names a volume, not an image inside it")
     if mode not in ("r", "r+"):
@@ -623,6 +632,7 @@ async def create_async(
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     timeout: float | None = DEFAULT_REQUEST_TIMEOUT,  # noqa: ASYNC109 - per request, not a deadline for this call
+    tls: TlsOptions | None = None,
 ) -> None:
     """Create an image of ``size`` bytes (zeros), like ``qemu-img create -f raw``.
 
@@ -634,12 +644,13 @@ async def create_async(
         exist_ok: if the image exists, empty it and give it the new size
             instead of failing with EEXIST (qemu-img create's behaviour).
         parents: create missing parent folders.
+        tls: TLS options, as for :func:`open_async`.
 
     Raises:
         FopError: EEXIST (exists and not ``exist_ok``), ENOENT (a parent
             folder is missing and not ``parents``), EACCES, ...
     """
-    parsed = _as_uri(uri)
+    parsed = _as_uri(uri).with_tls(tls)
     if parsed.path is None:
         raise URIError(str(parsed), "names a volume, not an image inside it")
     if size < 0:
@@ -691,13 +702,14 @@ async def remove_async(
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     timeout: float | None = DEFAULT_REQUEST_TIMEOUT,  # noqa: ASYNC109 - per request, not a deadline for this call
+    tls: TlsOptions | None = None,
 ) -> None:
     """Delete an image (UNLINK; DHT also removes a linkto it left behind).
 
     Raises:
         FopError: ENOENT if it does not exist, EISDIR for a folder, EACCES...
     """
-    parsed = _as_uri(uri)
+    parsed = _as_uri(uri).with_tls(tls)
     if parsed.path is None:
         raise URIError(str(parsed), "names a volume, not an image inside it")
     async with _open_stack(parsed, credentials, connect_timeout, timeout) as stack:

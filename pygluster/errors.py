@@ -7,6 +7,7 @@ the server or brick, and the operation.
     GlusterError
     ├── InputError(ValueError)            text a user gave was not accepted
     │   ├── URIError                      bad gluster:// or json: URI
+    │   ├── TlsOptionError                a TLS option was not accepted
     │   └── IoScriptError                 a `pygluster io` command does not parse
     ├── VolfileError(ValueError)          volfile syntax or graph error, .lineno
     ├── XdrError(ValueError)              out-of-range encode, garbage decode
@@ -24,6 +25,7 @@ the server or brick, and the operation.
     ├── UnsupportedVolume                 the volume needs a translator we lack
     ├── LayoutHoleError(LookupError)      no DHT range holds a name's hash
     └── TransportError                    socket-level failure
+        ├── TlsError                      TLS set-up failed or was refused
         ├── ConnectionLost                peer closed, or the reader died
         ├── ServersExhausted              every volfile server/address failed
         └── RpcTimeout(TimeoutError)      a deadline expired
@@ -63,6 +65,8 @@ __all__ = [
     "RpcNotAccepted",
     "RpcTimeout",
     "ServersExhausted",
+    "TlsError",
+    "TlsOptionError",
     "TransportError",
     "URIError",
     "UnsupportedVolume",
@@ -104,6 +108,13 @@ class URIError(InputError):
     @property
     def uri(self) -> str:
         return self.text
+
+
+class TlsOptionError(InputError):
+    """A TLS option (URI query, ``json:`` key, CLI flag, argument) was not
+    accepted."""
+
+    subject = "TLS option"
 
 
 class IoScriptError(InputError):
@@ -365,6 +376,12 @@ class QuorumError(FopError):
 
 class TransportError(GlusterError):
     """The byte stream to a server failed (connect, send or receive)."""
+
+
+class TlsError(TransportError):
+    """TLS could not be set up with a server: our certificate, key or CA list
+    is missing or unusable, the server's certificate is not trusted, the
+    server refused ours, or one side speaks TLS and the other does not."""
 
 
 class ConnectionLost(TransportError):

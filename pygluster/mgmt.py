@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 import trio
 
 from pygluster.errors import (
+    ConnectionLost,
     GlusterError,
     MgmtError,
     RemoteProtocolError,
     ServersExhausted,
+    TlsError,
     TransportError,
 )
 from pygluster.rpc import glusterd
@@ -30,12 +32,14 @@ from pygluster.rpc.client import (
     UnixAddress,
     open_rpc_client,
 )
+from pygluster.tls import TlsOptions
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.sunrpc import Credentials
+    from pygluster.tls import TlsConfig
     from pygluster.uri import GlusterURI, Server
     from pygluster.volfile import Brick
 
@@ -108,19 +112,58 @@ async def getspec(client: RpcClient, volume: str) -> str:
     return reply.spec
 
 
+#: No TLS options given: the cluster's conventions decide (pygluster.tls).
+_NO_TLS = TlsOptions()
+
+
 def _glusterd(
     address: Address,
     credentials: Credentials | None,
     connect_timeout: float | None,
     call_timeout: float | None,
+    tls: TlsConfig | None,
 ) -> AbstractAsyncContextManager[RpcClient]:
-    """A client to the glusterd at ``address``, for one management exchange."""
+    """A client to the glusterd at ``address``, for one management exchange.
+
+    ``tls`` from :meth:`TlsOptions.for_glusterd` (secure-access; pygluster.tls).
+    """
     return open_rpc_client(
         address,
         credentials=credentials,
         connect_timeout=connect_timeout,
         call_timeout=call_timeout,
+        tls=tls,
     )
+
+
+def plain_text_hint(
+    exc: ConnectionLost, who: str, tls_used: bool
+) -> ConnectionLost | TlsError:
+    """What to raise when the first call of a connection was cut off.
+
+    A gluster server that requires TLS takes our first RPC record for a
+    broken TLS hello and closes the connection (socket.c
+    ssl_complete_connection logs "wrong version number"): the lost
+    connection is the only sign we get. Over TLS, ``exc`` as it is.
+
+    Args:
+        who: ``glusterd`` or ``brick HOST:/PATH``, for the message.
+    """
+    if tls_used:
+        return exc
+    fix = _TLS_FIX["glusterd" if who == "glusterd" else "brick"]
+    return TlsError(
+        f"{who} cut off our first plain-text call: it most likely requires "
+        f"TLS; use {fix} [{exc}]"
+    )
+
+
+_TLS_FIX = {
+    "glusterd": "tls-mgmt=on and a certificate glusterd's CA signed "
+    "(libgfapi does when /var/lib/glusterd/secure-access exists)",
+    "brick": "tls=on and a certificate the volume's CA signed "
+    "(gluster's own clients do when the volume has client.ssl on)",
+}
 
 
 def _getspec_hint(volume: str, errno_value: int) -> str:
@@ -151,11 +194,18 @@ async def fetch_volfile(
     attempts: list[tuple[str, BaseException]] = []
     for server in uri.servers:
         address = server_address(server)
+        tls = uri.tls.for_glusterd(unix=server.transport == "unix")
         try:
             async with _glusterd(
-                address, credentials, connect_timeout, call_timeout
+                address, credentials, connect_timeout, call_timeout, tls
             ) as client:
-                text = await getspec(client, uri.volume)
+                try:
+                    text = await getspec(client, uri.volume)
+                except ConnectionLost as exc:
+                    if tls is not None:
+                        who = f"glusterd at {address}"
+                        raise TlsError(tls.refused_after_handshake(who, exc)) from exc
+                    raise plain_text_hint(exc, "glusterd", False) from exc
         except TransportError as exc:
             log.info("volfile server %s failed: %s", address, exc)
             attempts.append((str(address), exc))
@@ -174,6 +224,7 @@ async def port_by_brick(
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
+    tls: TlsOptions = _NO_TLS,
 ) -> int:
     """Ask the glusterd on ``host`` which TCP port serves ``brick_path``.
 
@@ -185,7 +236,13 @@ async def port_by_brick(
         TransportError: glusterd could not be reached.
     """
     address = TcpAddress(host, glusterd_port)
-    async with _glusterd(address, credentials, connect_timeout, call_timeout) as client:
+    async with _glusterd(
+        address,
+        credentials,
+        connect_timeout,
+        call_timeout,
+        tls.for_glusterd(unix=False),
+    ) as client:
         reply = await client.call(
             glusterd.PORTBYBRICK, glusterd.PmapPortByBrickReq(brick=brick_path)
         )
@@ -214,6 +271,7 @@ async def brick_ports(
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
+    tls: TlsOptions = _NO_TLS,
 ) -> list[BrickPort]:
     """Portmap every brick concurrently; failures are reported, not raised."""
     results: list[BrickPort | None] = [None] * len(bricks)
@@ -230,6 +288,7 @@ async def brick_ports(
                 credentials=credentials,
                 connect_timeout=connect_timeout,
                 call_timeout=call_timeout,
+                tls=tls,
             )
         except GlusterError as exc:
             results[index] = BrickPort(brick, None, exc)

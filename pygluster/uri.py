@@ -5,6 +5,10 @@ Two spellings are understood, the same two QEMU's ``block/gluster.c`` takes:
     gluster[+tcp|+unix|+rdma]://[host[:port]]/volume/path/to/image[?socket=...]
     json:{"driver":"gluster","volume":"...","path":"...","server":[{...}, ...]}
 
+Our one addition to QEMU's syntax: TLS options (:class:`~pygluster.tls.TlsOptions`)
+as ``tls-*`` query parameters (``gluster://host/vol/a.img?tls-cert=/p.pem``,
+after ``socket=`` for unix) or top-level ``json:`` keys of the same names.
+
 The URL form names one volfile server; the JSON form names several, which the
 caller tries in order. Both become the same :class:`GlusterURI` value, and
 ``str()`` gives back the canonical spelling: a URL for one server, compact JSON
@@ -31,7 +35,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
-from pygluster.errors import GlusterWarning, URIError
+from pygluster.errors import GlusterWarning, TlsOptionError, URIError
+from pygluster.tls import TlsOptions
 
 __all__ = ["DEFAULT_PORT", "GlusterURI", "Server"]
 
@@ -81,6 +86,9 @@ _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # included, is percent-encoded as UTF-8.
 _PATH_SAFE = "/!$&'()*+,;=:@"
 
+# No TLS options given: every choice is left to the cluster.
+_NO_TLS = TlsOptions()
+
 _URL_FORM = (
     "gluster[+tcp|+unix]://[host[:port]]/volume/path/to/image"
     "[?socket=/path/to/glusterd.socket]"
@@ -93,7 +101,9 @@ _JSON_FORM = (
 
 # Keys QEMU's gluster driver reads from its JSON/QDict options
 # (runtime_json_opts, runtime_opts, runtime_inet_opts, runtime_unix_opts).
-_TOP_KEYS = frozenset({"driver", "volume", "path", "server", "debug", "logfile"})
+_TOP_KEYS = frozenset(
+    {"driver", "volume", "path", "server", "debug", "logfile", *TlsOptions.KEYS}
+)
 _INET_KEYS = frozenset({"type", "host", "port"})
 # QEMU knows these InetSocketAddress fields but refuses them for gluster.
 _INET_UNSUPPORTED = frozenset({"to", "ipv4", "ipv6"})
@@ -276,6 +286,7 @@ class GlusterURI:
         volume: the volume name.
         path: the image path inside the volume without a leading ``/``
             (``"dir/a.img"``), or None for a volume-only URI.
+        tls: TLS options given with the URI (``tls-*`` query keys).
 
     Raises:
         URIError: if the fields do not describe a valid URI.
@@ -284,9 +295,12 @@ class GlusterURI:
     servers: tuple[Server, ...]
     volume: str
     path: str | None
+    tls: TlsOptions = _NO_TLS
 
     def __post_init__(self) -> None:
         try:
+            if not isinstance(self.tls, TlsOptions):
+                raise _Reject("tls must be a TlsOptions value")
             # A list would make the value unhashable; take any sequence.
             servers = tuple(self.servers)
             object.__setattr__(self, "servers", servers)
@@ -328,13 +342,13 @@ class GlusterURI:
         rdma = False
         try:
             if is_json:
-                servers, volume, path = _parse_json(text[len("json:") :])
+                servers, volume, path, tls = _parse_json(text[len("json:") :])
             else:
-                servers, volume, path, rdma = _parse_url(text)
+                servers, volume, path, tls, rdma = _parse_url(text)
             if path is None and require_image:
                 raise _Reject("no image path follows the volume name")
             # Every field is already checked, so construction cannot fail.
-            uri = cls(tuple(servers), volume, path)
+            uri = cls(tuple(servers), volume, path, tls)
         except _Reject as exc:
             form = _JSON_FORM if is_json else _URL_FORM
             raise URIError(text, f"{exc}; expected {form}") from None
@@ -357,8 +371,8 @@ class GlusterURI:
         output is compact ASCII, so equal values print identically.
         """
         if len(self.servers) == 1:
-            return _format_url(self.servers[0], self.volume, self.path)
-        return _format_json(self.servers, self.volume, self.path)
+            return _format_url(self.servers[0], self.volume, self.path, self.tls)
+        return _format_json(self.servers, self.volume, self.path, self.tls)
 
     @property
     def image_path(self) -> str:
@@ -385,6 +399,12 @@ class GlusterURI:
         if path is not None and path.startswith("/"):
             path = path[1:]
         return dataclasses.replace(self, path=path)
+
+    def with_tls(self, tls: TlsOptions | None) -> GlusterURI:
+        """The same URI with ``tls``'s non-default fields over its own."""
+        if tls is None:
+            return self
+        return dataclasses.replace(self, tls=self.tls.merged(tls))
 
 
 # --------------------------------------------------------------------------
@@ -432,26 +452,40 @@ def _parse_authority(authority: str) -> tuple[str, int]:
     return _check_host(host), port
 
 
-def _parse_query(query: str) -> str:
-    """The ``socket=`` query of a unix URL → the socket path."""
+def _parse_query(query: str, unix: bool) -> tuple[str | None, TlsOptions]:
+    """A URL's query → (the unix ``socket=`` path, TLS options)."""
     socket: str | None = None
+    tls: dict[str, str] = {}
+    allowed = "socket= and tls-*=" if unix else "tls-*="
     for param in query.split("&"):
         key, equals, value = param.partition("=")
-        if key != "socket" or not equals:
+        if key == "socket" and not unix:
+            raise _Reject("a tcp URL takes no socket=; only gluster+unix has ?socket=")
+        if not equals or not (key in TlsOptions.KEYS or (unix and key == "socket")):
             raise _Reject(
-                f"query parameter {param!r} is unknown; only socket= is allowed"
+                f"query parameter {param!r} is unknown; only {allowed} are allowed"
             )
-        if socket is not None:
-            raise _Reject("socket= is given more than once")
-        socket = _unquote(value, "socket path")
-        _check_socket(socket)
-    if socket is None:
-        raise _Reject("gluster+unix needs ?socket=/path/to/glusterd.socket")
-    return socket
+        if key in tls or (key == "socket" and socket is not None):
+            raise _Reject(f"{key}= is given more than once")
+        if key == "socket":
+            socket = _unquote(value, "socket path")
+            _check_socket(socket)
+        else:
+            tls[key] = _unquote(value, key)
+    return socket, _tls_options(tls)
 
 
-def _parse_url(text: str) -> tuple[list[Server], str, str | None, bool]:
-    """Parse the URL form; returns (servers, volume, path, was_rdma)."""
+def _tls_options(keys: dict[str, str]) -> TlsOptions:
+    try:
+        return TlsOptions.from_keys(keys)
+    except TlsOptionError as exc:
+        raise _Reject(str(exc)) from None
+
+
+def _parse_url(
+    text: str,
+) -> tuple[list[Server], str, str | None, TlsOptions, bool]:
+    """Parse the URL form; returns (servers, volume, path, tls, was_rdma)."""
     if _CONTROL_RE.search(text):
         raise _Reject("it contains a control character; percent-encode it")
     match = _SCHEME_RE.match(text)
@@ -494,29 +528,34 @@ def _parse_url(text: str) -> tuple[list[Server], str, str | None, bool]:
                 "gluster+unix takes no host or port (three slashes, then the "
                 "volume; the socket goes in ?socket=)"
             )
-        if not question or not query:
+        socket, tls = _parse_query(query, unix=True) if query else (None, _NO_TLS)
+        if socket is None:
             raise _Reject("gluster+unix needs ?socket=/path/to/glusterd.socket")
-        server = Server("unix", socket=_parse_query(query))
+        server = Server("unix", socket=socket)
     else:
-        if question:
-            raise _Reject("a tcp URL takes no query; only gluster+unix has ?socket=")
+        if question and not query:
+            raise _Reject("an empty query ('?' with nothing after it)")
+        tls = _parse_query(query, unix=False)[1] if question else _NO_TLS
         host, port = _parse_authority(authority)
         server = Server("tcp", host=host, port=port)
-    return [server], volume, path, transport == "rdma"
+    return [server], volume, path, tls, transport == "rdma"
 
 
-def _format_url(server: Server, volume: str, path: str | None) -> str:
+def _format_url(server: Server, volume: str, path: str | None, tls: TlsOptions) -> str:
     tail = f"/{volume}"
     if path is not None:
         tail += "/" + quote(path, safe=_PATH_SAFE)
+    query = [f"{key}={quote(value, safe='/:')}" for key, value in tls.to_keys().items()]
     if server.transport == "unix":
-        return f"gluster+unix://{tail}?socket={quote(server.socket, safe='/')}"
+        query.insert(0, f"socket={quote(server.socket, safe='/')}")
+        return f"gluster+unix://{tail}?{'&'.join(query)}"
     host = server.host
     if ":" in host:
         address, percent, zone = host.partition("%")
         host = f"[{address}%25{zone}]" if percent else f"[{address}]"
     port = "" if server.port == DEFAULT_PORT else f":{server.port}"
-    return f"gluster://{host}{port}{tail}"
+    suffix = f"?{'&'.join(query)}" if query else ""
+    return f"gluster://{host}{port}{tail}{suffix}"
 
 
 # --------------------------------------------------------------------------
@@ -585,8 +624,8 @@ def _parse_json_server(index: int, item: object) -> Server:
     raise _Reject(f"{where}type {kind!r} is not 'inet' (or 'tcp') or 'unix'")
 
 
-def _parse_json(body: str) -> tuple[list[Server], str, str | None]:
-    """Parse the text after ``json:``; returns (servers, volume, path)."""
+def _parse_json(body: str) -> tuple[list[Server], str, str | None, TlsOptions]:
+    """Parse the text after ``json:``; returns (servers, volume, path, tls)."""
     try:
         doc = json.loads(body, object_pairs_hook=_unique_keys)
     except ValueError as exc:  # JSONDecodeError, and int() digit limits
@@ -634,13 +673,19 @@ def _parse_json(body: str) -> tuple[list[Server], str, str | None]:
         raise _Reject("'debug' must be a number (libgfapi log level 0-9)")
     if "logfile" in doc:
         _json_str(doc, "logfile", "")
+    tls = _tls_options(
+        {key: _json_str(doc, key, "") for key in TlsOptions.KEYS if key in doc}
+    )
     servers = doc.get("server")
     if not isinstance(servers, list) or not servers:
         raise _Reject("'server' must be a non-empty list of servers")
-    return [_parse_json_server(i, s) for i, s in enumerate(servers)], volume, path
+    parsed = [_parse_json_server(i, s) for i, s in enumerate(servers)]
+    return parsed, volume, path, tls
 
 
-def _format_json(servers: tuple[Server, ...], volume: str, path: str | None) -> str:
+def _format_json(
+    servers: tuple[Server, ...], volume: str, path: str | None, tls: TlsOptions
+) -> str:
     specs: list[dict[str, str]] = []
     for server in servers:
         if server.transport == "unix":
@@ -652,4 +697,5 @@ def _format_json(servers: tuple[Server, ...], volume: str, path: str | None) -> 
     doc: dict[str, Any] = {"driver": "gluster", "volume": volume, "server": specs}
     if path is not None:
         doc["path"] = path
+    doc.update(tls.to_keys())
     return "json:" + json.dumps(doc, sort_keys=True, separators=(",", ":"))

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pygluster.errors import GlusterWarning, URIError
+from pygluster.tls import TlsOptions
 from pygluster.uri import DEFAULT_PORT, GlusterURI, Server
 
 URL_FORM = "gluster[+tcp|+unix]://[host[:port]]/volume/path/to/image"
@@ -435,8 +436,8 @@ REJECTED_URLS = [
         "gluster://" + "a" * 64 + "/v/a", "not a valid host name", id="label-long"
     ),
     pytest.param("gluster://bücher.de/v/a", "punycode", id="hostname-idn"),
-    pytest.param("gluster://h/v/a?socket=/s", "takes no query", id="tcp-query"),
-    pytest.param("gluster://h/v/a?", "takes no query", id="tcp-empty-query"),
+    pytest.param("gluster://h/v/a?socket=/s", "takes no socket=", id="tcp-query"),
+    pytest.param("gluster://h/v/a?", "an empty query", id="tcp-empty-query"),
     pytest.param("gluster+unix:///v/a", "needs ?socket=", id="unix-no-socket"),
     pytest.param("gluster+unix:///v/a?", "needs ?socket=", id="unix-empty-query"),
     pytest.param("gluster+unix://h/v/a?socket=/s", "no host or port", id="unix-host"),
@@ -669,15 +670,32 @@ names = st.one_of(
     st.text(min_size=1, max_size=12),
 ).filter(lambda n: "/" not in n and "\x00" not in n and n not in (".", ".."))
 paths = st.lists(names, min_size=1, max_size=4).map("/".join)
+tls_texts = st.one_of(
+    st.sampled_from(["/etc/ssl/glusterfs.pem", "/a b/%?&=#.pem", "é.pem"]),
+    st.text(min_size=1, max_size=12).filter(lambda t: "\x00" not in t),
+)
+tls_options = st.builds(
+    TlsOptions,
+    io=st.sampled_from(["auto", "on", "off"]),
+    mgmt=st.sampled_from(["auto", "on", "off"]),
+    cert=st.one_of(st.none(), tls_texts),
+    key=st.one_of(st.none(), tls_texts),
+    ca=st.one_of(st.none(), tls_texts),
+    crl=st.one_of(st.none(), tls_texts),
+    depth=st.one_of(st.none(), st.integers(0, 100)),
+    ciphers=st.one_of(st.none(), tls_texts),
+    verify_name=st.booleans(),
+)
 uris = st.builds(
     GlusterURI,
     st.lists(servers, min_size=1, max_size=3).map(tuple),
     volumes,
     st.one_of(st.none(), paths),
+    st.one_of(st.just(TlsOptions()), tls_options),
 )
 
 JSON_KEYS = ["driver", "volume", "path", "server", "debug", "logfile", "file", "type"]
-JSON_KEYS += ["host", "port", "socket", "to", "ipv4", "ipv6"]
+JSON_KEYS += ["host", "port", "socket", "to", "ipv4", "ipv6", "tls", "tls-depth"]
 json_values = st.recursive(
     st.one_of(
         st.none(),

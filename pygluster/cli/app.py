@@ -27,7 +27,7 @@ from pygluster.cli import bench, cp, create, decode, doctor, info, io, nbd, rm
 from pygluster.cli import map as map_command
 from pygluster.cli import volfile as volfile_command
 from pygluster.cli.iolang import IoScriptError
-from pygluster.cli.options import URI_HELP, seconds
+from pygluster.cli.options import URI_HELP, add_tls_options, seconds
 from pygluster.errors import GlusterError, URIError, UsageError
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT
 from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(gluster's performance/write-behind; a failed write is reported at the "
         "next flush or at close): on, off, or as the volfile says (default)",
     )
+    add_tls_options(parser)
     tracing = parser.add_argument_group(
         "tracing (several may be combined; give them before the command)"
     )

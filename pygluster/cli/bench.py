@@ -15,9 +15,8 @@ from typing import Any
 import trio
 
 from pygluster.cli.options import add_command as add_parser
-from pygluster.cli.options import positive_integer, seconds, size_arg
+from pygluster.cli.options import parse_uri, positive_integer, seconds, size_arg
 from pygluster.tools import bench
-from pygluster.uri import GlusterURI
 
 __all__ = ["add_command"]
 
@@ -146,7 +145,7 @@ def _progress(line: str) -> None:
 
 async def _run_bench(args: argparse.Namespace) -> int:
     config = bench.BenchConfig(
-        uri=GlusterURI.parse(args.uri),
+        uri=parse_uri(args, args.uri),
         rounds=args.rounds,
         runtime=args.runtime,
         size=args.size,

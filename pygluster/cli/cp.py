@@ -20,10 +20,9 @@ from pygluster.cli.copy import (
     same_image,
 )
 from pygluster.cli.options import add_command as add_parser
-from pygluster.cli.options import brick_timeouts, write_behind
+from pygluster.cli.options import brick_timeouts, parse_uri, write_behind
 from pygluster.cli.progress import open_progress
 from pygluster.errors import UsageError
-from pygluster.uri import GlusterURI
 
 __all__ = ["add_command", "run"]
 
@@ -88,8 +87,8 @@ async def run(args: argparse.Namespace) -> int:
             f"cp {args.src} {args.dst}: one of SRC and DST must be a gluster URI "
             "(use cp(1) for local copies)"
         )
-    src_uri = GlusterURI.parse(args.src) if src_is_uri else None
-    dst_uri = GlusterURI.parse(args.dst) if dst_is_uri else None
+    src_uri = parse_uri(args, args.src) if src_is_uri else None
+    dst_uri = parse_uri(args, args.dst) if dst_is_uri else None
     limits = brick_timeouts(args)
     async with AsyncExitStack() as stack:
         source: GlusterSource | LocalSource

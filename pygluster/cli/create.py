@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pygluster import blockdev
-from pygluster.cli.options import SIZE_HELP, brick_timeouts, human_bytes, size_arg
+from pygluster.cli.options import (
+    SIZE_HELP,
+    brick_timeouts,
+    human_bytes,
+    parse_uri,
+    size_arg,
+)
 from pygluster.cli.options import add_command as add_parser
-from pygluster.uri import GlusterURI
 
 if TYPE_CHECKING:
     import argparse
@@ -60,7 +65,7 @@ def add_command(commands: Any) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     """Run ``pygluster create``."""
-    uri = GlusterURI.parse(args.uri)
+    uri = parse_uri(args, args.uri)
     await blockdev.create_async(
         uri,
         args.size,

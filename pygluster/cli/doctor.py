@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from pygluster.cli.options import add_command as add_parser
-from pygluster.uri import GlusterURI
+from pygluster.cli.options import parse_uri
 
 if TYPE_CHECKING:
     import argparse
@@ -67,7 +67,7 @@ def _can_print(text: str) -> bool:
 
 
 async def _run_doctor(args: argparse.Namespace) -> int:
-    uri = GlusterURI.parse(args.uri, require_image=False)
+    uri = parse_uri(args, args.uri, require_image=False)
     from pygluster.tools.doctor import diagnose  # only this command needs it
 
     library_log = logging.getLogger("pygluster")

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygluster import blockdev
 from pygluster.cli.options import add_command as add_parser
-from pygluster.cli.options import brick_timeouts, human_bytes
-from pygluster.uri import GlusterURI
+from pygluster.cli.options import brick_timeouts, human_bytes, parse_uri
 from pygluster.xlators.client import ClientXlator
 from pygluster.xlators.disperse import DisperseXlator
 
@@ -91,7 +90,7 @@ def _format_time(seconds: int, nanoseconds: int) -> str:
 
 async def run(args: argparse.Namespace) -> int:
     """Run ``pygluster info``."""
-    uri = GlusterURI.parse(args.uri)
+    uri = parse_uri(args, args.uri)
     async with blockdev.open_async(uri, "r", **brick_timeouts(args)) as device:
         st = await device.stat()
         bricks = device.bricks()

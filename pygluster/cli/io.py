@@ -13,13 +13,13 @@ from pygluster.cli.options import (
     CHUNK_SIZE,
     SIZE_HELP,
     brick_timeouts,
+    parse_uri,
     say,
     size_arg,
     write_behind,
 )
 from pygluster.cli.options import add_command as add_parser
 from pygluster.errors import CommandError
-from pygluster.uri import GlusterURI
 
 __all__ = ["add_command", "run"]
 
@@ -180,7 +180,7 @@ async def _io_one(device: blockdev.AsyncBlockDevice, command: iolang.Command) ->
 
 async def run(args: argparse.Namespace) -> int:
     """Run ``pygluster io``."""
-    uri = GlusterURI.parse(args.uri)
+    uri = parse_uri(args, args.uri)
     commands: list[iolang.Command] = args.commands
     if args.create is not None:
         await blockdev.create_async(uri, args.create, **brick_timeouts(args))

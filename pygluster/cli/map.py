@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygluster import blockdev
 from pygluster.cli.options import add_command as add_parser
-from pygluster.cli.options import brick_timeouts
-from pygluster.uri import GlusterURI
+from pygluster.cli.options import brick_timeouts, parse_uri
 
 if TYPE_CHECKING:
     import argparse
@@ -65,7 +64,7 @@ def _qemu_map_json(extents: Sequence[blockdev.Extent]) -> str:
 
 async def run(args: argparse.Namespace) -> int:
     """Run ``pygluster map``."""
-    uri = GlusterURI.parse(args.uri)
+    uri = parse_uri(args, args.uri)
     async with blockdev.open_async(uri, "r", **brick_timeouts(args)) as device:
         extents = await device.extents()
     if args.json:

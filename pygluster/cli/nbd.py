@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from pygluster.cli.options import add_command as add_parser
-from pygluster.cli.options import brick_timeouts, positive_integer, write_behind
+from pygluster.cli.options import (
+    brick_timeouts,
+    parse_uri,
+    positive_integer,
+    write_behind,
+)
 from pygluster.errors import UsageError
 from pygluster.nbd.server import DEFAULT_PORT, serve
-from pygluster.uri import GlusterURI
 
 if TYPE_CHECKING:
     import argparse
@@ -96,7 +100,7 @@ def add_command(commands: Any) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     """Run ``pygluster nbd``."""
-    uri = GlusterURI.parse(args.uri)
+    uri = parse_uri(args, args.uri)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port")
     stop = trio.Event()

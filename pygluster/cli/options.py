@@ -11,6 +11,8 @@ from typing import Any
 
 from pygluster import mgmt
 from pygluster.cli import iolang
+from pygluster.tls import TlsOptions
+from pygluster.uri import GlusterURI
 from pygluster.xlators.client import DEFAULT_REQUEST_TIMEOUT
 
 __all__ = [
@@ -18,9 +20,11 @@ __all__ = [
     "SIZE_HELP",
     "URI_HELP",
     "add_command",
+    "add_tls_options",
     "brick_timeouts",
     "human_bytes",
     "mgmt_timeout",
+    "parse_uri",
     "positive_integer",
     "say",
     "seconds",
@@ -127,6 +131,75 @@ def brick_timeouts(args: argparse.Namespace) -> dict[str, Any]:
         "connect_timeout": args.connect_timeout,
         "timeout": DEFAULT_REQUEST_TIMEOUT if args.timeout is None else args.timeout,
     }
+
+
+def add_tls_options(parser: argparse.ArgumentParser) -> None:
+    """The global --tls* options (pygluster.tls.TlsOptions, URI ``tls-*``)."""
+    group = parser.add_argument_group(
+        "TLS (the URI's tls-* query keys say the same; these win)",
+        "Bricks use TLS when the volume has client.ssl on, glusterd when this "
+        "machine has /var/lib/glusterd/secure-access (as libgfapi decides), "
+        "with gluster's glusterfs.pem/.key/.ca in OpenSSL's folder "
+        "(/usr/lib/ssl on Debian) or /etc/ssl. The server's certificate must "
+        "chain to the CA list and be for the host connected to.",
+    )
+    group.add_argument(
+        "--tls",
+        choices=("auto", "on", "off"),
+        help="TLS to the bricks: auto (as the volfile says, default), on, off",
+    )
+    group.add_argument(
+        "--tls-mgmt",
+        choices=("auto", "on", "off"),
+        help="TLS to glusterd over TCP: auto (when secure-access exists, "
+        "default), on, off; never over a unix socket",
+    )
+    group.add_argument("--tls-cert", metavar="PEM", help="our certificate (chain)")
+    group.add_argument("--tls-key", metavar="PEM", help="our private key")
+    group.add_argument(
+        "--tls-ca", metavar="PEM", help="CA certificates the servers' must chain to"
+    )
+    group.add_argument(
+        "--tls-crl",
+        metavar="DIR",
+        help="folder of hashed CRLs (openssl rehash), as gluster's ssl.crl-path",
+    )
+    group.add_argument(
+        "--tls-depth",
+        metavar="N",
+        help="most CA certificates between a server's and the trust anchor "
+        "(default: the volume's ssl.certificate-depth, else 1)",
+    )
+    group.add_argument(
+        "--tls-ciphers",
+        metavar="LIST",
+        help="OpenSSL cipher list for TLS <= 1.2 (default: the volume's "
+        "ssl.cipher-list, else gluster's)",
+    )
+    group.add_argument(
+        "--tls-verify-name",
+        choices=("on", "off"),
+        help="check that a server's certificate is for its host name (default "
+        "on; off accepts any certificate the CA signed, as gluster does)",
+    )
+
+
+def tls_options(args: argparse.Namespace) -> TlsOptions | None:
+    """The --tls* options given, as TlsOptions (None when none was)."""
+    keys = {}
+    for key in TlsOptions.KEYS:
+        value = getattr(args, key.replace("-", "_"), None)
+        if value is not None:
+            keys[key] = value
+    return TlsOptions.from_keys(keys) if keys else None
+
+
+def parse_uri(
+    args: argparse.Namespace, text: str, *, require_image: bool = True
+) -> GlusterURI:
+    """A command's URI argument, with the global --tls* options applied."""
+    uri = GlusterURI.parse(text, require_image=require_image)
+    return uri.with_tls(tls_options(args))
 
 
 def write_behind(args: argparse.Namespace) -> bool | None:

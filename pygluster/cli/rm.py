@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygluster import blockdev
 from pygluster.cli.options import add_command as add_parser
-from pygluster.cli.options import brick_timeouts
-from pygluster.uri import GlusterURI
+from pygluster.cli.options import brick_timeouts, parse_uri
 
 if TYPE_CHECKING:
     import argparse
@@ -39,6 +38,6 @@ def add_command(commands: Any) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     """Run ``pygluster rm``."""
-    uri = GlusterURI.parse(args.uri)
+    uri = parse_uri(args, args.uri)
     await blockdev.remove_async(uri, **brick_timeouts(args))
     return 0

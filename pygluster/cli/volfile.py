@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygluster import mgmt, volfile
 from pygluster.cli.options import add_command as add_parser
-from pygluster.cli.options import mgmt_timeout, write_behind
-from pygluster.uri import GlusterURI
+from pygluster.cli.options import mgmt_timeout, parse_uri, write_behind
 
 if TYPE_CHECKING:
     import argparse
@@ -51,7 +50,7 @@ def add_command(commands: Any) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     """Print the volfile, its graph (--graph) or its bricks (--json)."""
-    uri = GlusterURI.parse(args.uri, require_image=False)
+    uri = parse_uri(args, args.uri, require_image=False)
     fetched = await mgmt.fetch_volfile(
         uri, connect_timeout=args.connect_timeout, call_timeout=mgmt_timeout(args)
     )
@@ -73,6 +72,7 @@ async def run(args: argparse.Namespace) -> int:
         graph.bricks(),
         connect_timeout=args.connect_timeout,
         call_timeout=mgmt_timeout(args),
+        tls=uri.tls,
     )
     document: dict[str, Any] = {
         "volume": fetched.volume,

@@ -63,6 +63,7 @@ import logging
 import math
 import os
 import socket
+import ssl
 import time
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ from pygluster.errors import (
     ProtocolError,
     RpcError,
     RpcTimeout,
+    TlsError,
     TransportError,
 )
 from pygluster.rpc import glusterd
@@ -88,12 +90,14 @@ from pygluster.rpc.connection import (
     ServerCall,
 )
 from pygluster.rpc.sunrpc import Credentials, OpaqueAuth
+from pygluster.tls import describe_failure
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from pygluster._types import BytesLike
     from pygluster.rpc.programs import Procedure
+    from pygluster.tls import TlsConfig
 
 __all__ = [
     "Address",
@@ -536,6 +540,9 @@ class RpcClient:
                 await self._send_rest(self._sock, xid, procedure, buffers, 0, waiter)
                 return xid
             assert self._stream is not None
+            if len(buffers) > 1 and len(buffers[-1]) < _JOIN_PAYLOAD_BELOW:
+                # One send (one TLS record) rather than a header alone.
+                buffers = [b"".join(buffers)]
             try:
                 with trio.fail_at(waiter.deadline):
                     for buffer in buffers:
@@ -620,7 +627,10 @@ class RpcClient:
         if isinstance(cause, ProtocolError):
             log.warning("protocol error from %s: %s", self.peer, cause)
         text = _describe(cause) if cause is not None else "connection closed by peer"
-        return ConnectionLost(f"connection to {self.peer} lost: {text}")
+        lost = ConnectionLost(f"connection to {self.peer} lost: {text}")
+        # Kept for callers that look deeper (a TLS alert: pygluster.tls).
+        lost.__cause__ = cause
+        return lost
 
     async def _reader_task(self) -> None:
         cause: BaseException | None = None
@@ -801,6 +811,10 @@ def _describe(exc: BaseException | None) -> str:
         return "the connection was closed"
     if isinstance(exc, trio.BrokenResourceError) and exc.__cause__ is not None:
         exc = exc.__cause__
+    if isinstance(exc, ssl.SSLError):
+        # TLS 1.3 servers judge our certificate after the handshake: their
+        # refusal arrives as an alert on the first read.
+        return describe_failure(exc, "the server", None)
     text = str(exc) or type(exc).__name__
     return text
 
@@ -885,6 +899,60 @@ async def _connect(address: Address) -> socket.socket:
     return await _connect_tcp(address)
 
 
+async def _start_tls(
+    sock: socket.socket, address: TcpAddress, tls: TlsConfig
+) -> trio.SSLStream[trio.SocketStream]:
+    """TLS over a connected socket: handshake, then the depth check.
+
+    Gluster starts TLS right after connect (no STARTTLS), so the handshake
+    is the first thing on the wire (tls module notes).
+    """
+    peer = str(address)
+    try:
+        context = tls.context(peer)
+    except BaseException:
+        sock.close()
+        raise
+    stream = trio.SSLStream(
+        trio.SocketStream(trio.socket.from_stdlib_socket(sock)),
+        context,
+        server_hostname=address.host,
+    )
+    try:
+        await stream.do_handshake()
+    except (trio.BrokenResourceError, OSError) as exc:
+        await trio.aclose_forcefully(stream)
+        raise TlsError(
+            f"TLS handshake with {peer} ({tls.reason}): {tls.describe(exc, peer)}"
+        ) from exc
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    try:
+        tls.check_chain(_verified_chain_length(stream), peer)
+    except TlsError:
+        await trio.aclose_forcefully(stream)
+        raise
+    return stream
+
+
+def _verified_chain_length(stream: trio.SSLStream[Any]) -> int | None:
+    """How many certificates the verified chain holds, if Python says.
+
+    ``get_verified_chain`` is public from Python 3.13; before, CPython's
+    ``_sslobj`` has it. trio keeps the SSLObject as ``_ssl_object``.
+    """
+    ssl_object = getattr(stream, "_ssl_object", None)
+    for owner in (ssl_object, getattr(ssl_object, "_sslobj", None)):
+        method = getattr(owner, "get_verified_chain", None)
+        if method is not None:
+            try:
+                return len(method())
+            except (ValueError, TypeError, AttributeError):
+                return None
+    return None
+
+
 class ClientOptions(TypedDict, total=False):
     """:func:`client_over_stream`'s keyword arguments, which
     :func:`open_rpc_client` takes too and passes on as they are."""
@@ -901,6 +969,7 @@ async def open_rpc_client(
     address: Address,
     *,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+    tls: TlsConfig | None = None,
     **options: Unpack[ClientOptions],
 ) -> AsyncIterator[RpcClient]:
     """Connect to an RPC server and yield a client for it.
@@ -909,7 +978,10 @@ async def open_rpc_client(
         address: a TcpAddress (every resolved IPv4/IPv6 address is tried in
             order) or a UnixAddress.
         credentials: identity for calls; default the caller's pid/uid/gid.
-        connect_timeout: seconds for the whole connect; None = no limit.
+        connect_timeout: seconds for the whole connect (TLS handshake
+            included); None = no limit.
+        tls: run the connection over TLS (TCP only; a unix socket is never
+            TLS in gluster); see :mod:`pygluster.tls`.
         call_timeout: default per-call reply deadline; None = no limit.
         max_record_size: largest record accepted from the server.
         ping_timeout: declare the server dead after this many seconds of
@@ -921,13 +993,29 @@ async def open_rpc_client(
     Raises:
         TransportError: the name did not resolve or no address accepted.
         RpcTimeout: connecting took longer than ``connect_timeout``.
+        TlsError: TLS could not be set up, or the server refused it.
     """
     limit = connect_timeout if connect_timeout is not None else math.inf
+    transport: trio.abc.Stream | socket.socket | None = None
+    connected = False
     with trio.move_on_after(limit) as scope:
         sock = await _connect(address)
-    if scope.cancelled_caught:
+        connected = True
+        transport = sock
+        if tls is not None and isinstance(address, TcpAddress):
+            transport = await _start_tls(sock, address, tls)
+    if scope.cancelled_caught or transport is None:
+        if connected and tls is not None:
+            # A TLS client's hello to a plain-text gluster server is read as
+            # the start of a huge RPC record: the server waits for the rest.
+            raise TlsError(
+                f"TLS handshake with {address} ({tls.reason}) got no answer in "
+                f"{limit:g} s: the server does not seem to use TLS here "
+                "(server.ssl off on the volume, or glusterd without "
+                "secure-access); connect without it (tls=off / tls-mgmt=off)"
+            )
         raise RpcTimeout(f"connecting to {address} took longer than {limit:g} s")
-    async with client_over_stream(sock, str(address), **options) as client:
+    async with client_over_stream(transport, str(address), **options) as client:
         yield client
 
 

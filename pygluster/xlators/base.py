@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 from pygluster.errors import FopError, UnsupportedVolume
+from pygluster.tls import TlsOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -248,6 +249,7 @@ class BuildContext:
         connect_timeout: seconds to connect a brick (None: no limit).
         request_timeout: seconds a fop waits for its reply.
         write_behind: the caller's write-behind switch (None: the volfile's).
+        tls: the caller's TLS options (pygluster.tls), for every brick.
     """
 
     volume: str
@@ -257,6 +259,7 @@ class BuildContext:
     connect_timeout: float | None
     request_timeout: float | None
     write_behind: bool | None = None
+    tls: TlsOptions = field(default_factory=TlsOptions)
 
 
 #: Volfile type ("cluster/replicate") -> the translator class that runs it.

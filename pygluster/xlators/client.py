@@ -30,20 +30,23 @@ import trio
 from pygluster import events
 from pygluster._version import __version__
 from pygluster.errors import (
+    ConnectionLost,
     FopError,
     GlusterError,
     MgmtError,
     RemoteProtocolError,
     RpcTimeout,
+    TlsError,
     TransportError,
     XdrError,
 )
-from pygluster.mgmt import port_by_brick
+from pygluster.mgmt import plain_text_hint, port_by_brick
 from pygluster.rpc import callback, fops, glusterd, xdr
 from pygluster.rpc.client import TcpAddress, open_rpc_client
 from pygluster.rpc.fops import DictValue, EntrylkCmd, GfOpenFlags, LkCmd, LkType
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
+from pygluster.tls import TlsOptions, common_name, peer_cert_summary
 from pygluster.xlators.base import (
     INODELK_COUNT,
     INODELK_DOM_COUNT,
@@ -65,6 +68,7 @@ if TYPE_CHECKING:
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.fops import GfDict, GfStatfs, GfxIattx, Xdata
     from pygluster.rpc.programs import Procedure
+    from pygluster.tls import TlsConfig
     from pygluster.volfile import Brick
     from pygluster.volfile import Xlator as VolfileXlator
     from pygluster.xlators.base import BuildContext, ReadInto
@@ -150,6 +154,24 @@ def setvolume_dict(
     return glusterd.str_dict(values)
 
 
+def _refusal_hint(tls: TlsConfig | None) -> str:
+    """What an authentication refusal (EACCES) asks of the client.
+
+    The brick checks auth.allow / auth.reject against our address and, on a
+    TLS connection, auth.ssl-allow against our certificate's CN
+    (server-handshake.c, auth/login); its answer does not say which.
+    """
+    if tls is None:
+        return " (auth.allow / auth.reject / auth.login refused this client)"
+    decoded = peer_cert_summary(tls.cert)
+    name = common_name(decoded) if decoded is not None else None
+    who = f"CN {name!r}" if name else "the CN"
+    return (
+        f" (auth.ssl-allow must list our certificate's {who} from {tls.cert}, "
+        "and auth.allow / auth.reject admit our address)"
+    )
+
+
 @xlator_type("protocol/client")
 class ClientXlator(Xlator):
     """The ``protocol/client`` translator: fops on one brick.
@@ -176,6 +198,7 @@ class ClientXlator(Xlator):
         connect_timeout: float | None,
         request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
         reconnect_grace: float = DEFAULT_RECONNECT_GRACE,
+        tls: TlsOptions | None = None,
     ) -> None:
         super().__init__(name, [])
         self.brick = brick
@@ -201,6 +224,9 @@ class ClientXlator(Xlator):
         self.request_timeout = request_timeout
         self._nursery = nursery
         self._connect_timeout = connect_timeout
+        #: The caller's TLS options; with the volfile's ssl options they
+        #: decide whether (and how) the brick connection uses TLS.
+        self.tls = tls if tls is not None else TlsOptions()
         self._rpc: RpcClient | None = None
         self._run_scope = trio.CancelScope()
         self._stopping = False
@@ -244,6 +270,7 @@ class ClientXlator(Xlator):
             nursery=context.nursery,
             connect_timeout=context.connect_timeout,
             request_timeout=context.request_timeout,
+            tls=context.tls,
         )
 
     def __str__(self) -> str:
@@ -359,23 +386,44 @@ class ClientXlator(Xlator):
         port = self.brick.port
         if port is None:
             port = await port_by_brick(
-                self.brick.host, self.brick.path, connect_timeout=self._connect_timeout
+                self.brick.host,
+                self.brick.path,
+                connect_timeout=self._connect_timeout,
+                tls=self.tls,
             )
         self.port = port
+        tls = self.tls.for_brick(self.options, str(self.brick))
         call_timeout = self.frame_timeout
         if self.request_timeout is not None:
             call_timeout = min(call_timeout, self.request_timeout)
-        async with open_rpc_client(
-            TcpAddress(self.brick.host, port),
-            credentials=self.credentials,
-            connect_timeout=self._connect_timeout,
-            call_timeout=call_timeout,
-            ping_timeout=self.ping_timeout or None,
-            trace_label=str(self.brick),
-        ) as rpc:
-            dump = await rpc.call(
-                glusterd.DUMP, glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID)
-            )
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                rpc = await stack.enter_async_context(
+                    open_rpc_client(
+                        TcpAddress(self.brick.host, port),
+                        credentials=self.credentials,
+                        connect_timeout=self._connect_timeout,
+                        call_timeout=call_timeout,
+                        ping_timeout=self.ping_timeout or None,
+                        trace_label=str(self.brick),
+                        tls=tls,
+                    )
+                )
+            except TlsError as exc:
+                # The handshake names host:port; say which brick that is.
+                raise TlsError(f"brick {self.brick}: {exc}") from exc
+            try:
+                dump = await rpc.call(
+                    glusterd.DUMP,
+                    glusterd.GfDumpReq(gfs_id=glusterd.GLUSTER_DUMP_GFS_ID),
+                )
+            except ConnectionLost as exc:
+                who = f"brick {self.brick} (port {port})"
+                if tls is not None:
+                    # TLS 1.3: the brick judges our certificate after the
+                    # handshake, and a refusal ends the first call.
+                    raise TlsError(tls.refused_after_handshake(who, exc)) from exc
+                raise plain_text_hint(exc, who, False) from exc
             offered = {(p.prognum, p.progver) for p in dump.prog}
             if (ProgramNumber.GLUSTER_FOP, fops.FOP_PROGRAM.version) not in offered:
                 raise MgmtError(
@@ -384,7 +432,7 @@ class ClientXlator(Xlator):
                     errno.EPROTONOSUPPORT,
                     "the brick does not offer GlusterFS fops v400 (glusterfs >= 4)",
                 )
-            await self._setvolume(rpc)
+            await self._setvolume(rpc, tls)
             self._rpc = rpc
             self._nursery.start_soon(self._serve_callbacks, rpc)
             what = "reconnected" if self._reconnects else "connected"
@@ -452,7 +500,7 @@ class ClientXlator(Xlator):
             self.name, self.brick, self.options, self.volume, self._reconnects
         )
 
-    async def _setvolume(self, rpc: RpcClient) -> None:
+    async def _setvolume(self, rpc: RpcClient, tls: TlsConfig | None) -> None:
         reply = await rpc.call(
             glusterd.SETVOLUME,
             glusterd.GfSetvolumeReq(dict=self._setvolume_dict()),
@@ -462,7 +510,7 @@ class ClientXlator(Xlator):
         if reply.op_ret < 0:
             hint = message or "no reason given"
             if reply.op_errno == errno.EACCES:
-                hint += " (auth.allow / auth.login refused this client)"
+                hint += _refusal_hint(tls)
             raise MgmtError("SETVOLUME", str(self.brick), reply.op_errno, hint)
         if glusterd.dict_str(reply.dict, "child_up") == "0":
             raise MgmtError(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from pygluster._concurrency import background_nursery, run_all
 from pygluster.errors import GlusterError, UnsupportedVolume, VolfileError
+from pygluster.tls import TlsOptions
 
 # Imported for their @xlator_type registration.
 from pygluster.xlators import afr as _afr  # noqa: F401
@@ -189,6 +190,7 @@ async def open_client_graph(
     connect_timeout: float | None,
     request_timeout: float | None = None,
     write_behind: bool | None = None,
+    tls: TlsOptions | None = None,
 ) -> AsyncIterator[ClientGraph]:
     """Build the stack for ``graph`` and connect every brick.
 
@@ -199,6 +201,8 @@ async def open_client_graph(
             (on when it has the translator without ``pass-through on``);
             True also adds one on top when the volfile has none; False
             passes it through.
+        tls: TLS options for the brick connections and portmap (None: the
+            volfile's client.ssl and this machine's secure-access decide).
 
     On the way out, every write still in flight is waited for before the
     bricks are disconnected.
@@ -221,6 +225,7 @@ async def open_client_graph(
             connect_timeout=connect_timeout,
             request_timeout=request_timeout,
             write_behind=write_behind,
+            tls=tls if tls is not None else TlsOptions(),
         )
 
         # Children come before parents in a volfile (Graph checks it), so

@@ -1,0 +1,303 @@
+"""TLS on the I/O path against the real cluster's pyg_tls (client.ssl and
+server.ssl on, auth.ssl-allow HOST,pyg-alice), with a CA made for the session.
+
+The brick reads gluster's glusterfs.pem/.key/.ca from OpenSSL's folder at
+every connection (socket.c ssl_setup_connection_params), so the fixture
+installs the session's server certificate and CA there and puts back what was
+there afterwards; tests that need another server certificate swap it for one
+connection's worth. libgfapi (qemu-io) presents the same glusterfs.pem (CN is
+the brick host) as its client certificate.
+
+Each refusal the issue lists gets a test; every failure is asserted to be our
+own error type with a message naming the brick and what to fix, and to come
+within the connect timeout (pytest-timeout catches a hang).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import pygluster
+from pygluster.errors import MgmtError, TlsError
+from pygluster.tls import TlsOptions
+from tests.integration.conftest import gluster, qemu, run_cli
+from tests.tlsca import Authority, Identity
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+VOLUME = "pyg_tls"
+MiB = 1024 * 1024
+# Refusals must come fast: well inside this, never at a reply deadline.
+CONNECT_TIMEOUT = 5.0
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def openssl_dir() -> Path:
+    out = subprocess.run(
+        ["openssl", "version", "-d"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r'OPENSSLDIR: "([^"]+)"', out)
+    assert match, out
+    return Path(match.group(1))
+
+
+class Pki:
+    """The session's CAs and certificates, and the brick's installed files."""
+
+    def __init__(self, host: str, folder: Path) -> None:
+        self.host = host
+        self.folder = folder
+        self.root = Authority("pyg-test-root", folder)
+        self.stranger_root = Authority("pyg-stranger-root", folder)
+        self.intermediate = Authority("pyg-test-intermediate", folder, parent=self.root)
+        self.server = self.root.issue(host, file_name="server", dns=(host,))
+        self.alice = self.root.issue("pyg-alice", file_name="alice")
+        self.mallory = self.root.issue("pyg-mallory", file_name="mallory")
+        self.expired = self.root.issue("pyg-alice", file_name="expired", expired=True)
+        self.stranger = self.stranger_root.issue("pyg-alice", file_name="stranger")
+        self.ssl_dir = openssl_dir()
+
+    def brick_files(self) -> tuple[Path, Path, Path]:
+        return tuple(self.ssl_dir / f"glusterfs.{ext}" for ext in ("pem", "key", "ca"))  # type: ignore[return-value]
+
+    def install(self, server: Identity) -> None:
+        pem, key, ca = self.brick_files()
+        key.write_bytes(server.key_pem)
+        pem.write_bytes(server.cert_pem)
+        ca.write_bytes(self.root.pem)
+
+    def options(self, who: Identity, **more: Any) -> TlsOptions:
+        return TlsOptions(
+            cert=str(who.cert), key=str(who.key), ca=str(self.root.cert), **more
+        )
+
+    @contextlib.contextmanager
+    def brick_presents(self, server: Identity) -> Iterator[None]:
+        """The brick shows ``server`` to connections made inside the block."""
+        self.install(server)
+        try:
+            yield
+        finally:
+            self.install(self.server)
+
+
+@pytest.fixture(scope="module")
+def pki(host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pki]:
+    pki = Pki(host, tmp_path_factory.mktemp("pki"))
+    saved = pki.folder / "saved"
+    saved.mkdir()
+    kept = [path for path in pki.brick_files() if path.exists()]
+    for path in kept:
+        shutil.copy2(path, saved / path.name)
+    pki.install(pki.server)
+    try:
+        yield pki
+    finally:
+        for path in kept:
+            shutil.copy2(saved / path.name, path)
+
+
+@pytest.fixture
+def image(host: str, pki: Pki) -> Iterator[str]:
+    uri = f"gluster://{host}/{VOLUME}/tls-{uuid.uuid4().hex[:8]}.img"
+    pygluster.create(uri, 4 * MiB, tls=pki.options(pki.alice))
+    yield uri
+    with contextlib.suppress(Exception):
+        pygluster.remove(uri, tls=pki.options(pki.alice))
+
+
+def open_tls(uri: str, tls: TlsOptions, mode: str = "r") -> pygluster.BlockDevice:
+    return pygluster.open(uri, mode, tls=tls, connect_timeout=CONNECT_TIMEOUT)  # type: ignore[arg-type]
+
+
+def test_pygluster_and_qemu_read_each_others_writes_over_tls(
+    pki: Pki, image: str
+) -> None:
+    # The options as URI query keys, the way a user would paste them.
+    query = f"?tls-cert={pki.alice.cert}&tls-key={pki.alice.key}&tls-ca={pki.root.cert}"
+    with pygluster.open(image + query, "r+") as dev:
+        dev.pwrite(b"\xa1" * MiB, 0)
+        dev.flush()
+    result = qemu(
+        "qemu-io",
+        "-f",
+        "raw",
+        "-c",
+        "read -P 0xa1 0 1M",
+        "-c",
+        "write -P 0xb2 1M 1M",
+        image,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Pattern verification failed" not in result.stdout, result.stdout
+    with open_tls(image, pki.options(pki.alice)) as dev:
+        assert dev.pread(MiB, MiB) == b"\xb2" * MiB
+        assert dev.pread(MiB, 0) == b"\xa1" * MiB
+
+
+def test_default_files_are_glusterfs_pem(image: str) -> None:
+    # No options: gluster's own glusterfs.pem/.key/.ca, as libgfapi uses.
+    with pygluster.open(image, "r") as dev:
+        assert dev.pread(4096, 0) == bytes(4096)
+
+
+def test_cli_flags_reach_the_bricks(pki: Pki, image: str) -> None:
+    result = run_cli(
+        "--tls-cert",
+        str(pki.alice.cert),
+        "--tls-key",
+        str(pki.alice.key),
+        "--tls-ca",
+        str(pki.root.cert),
+        "info",
+        image,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    result = run_cli("--tls-cert", str(pki.mallory.cert), "--tls-key",
+                     str(pki.mallory.key), "info", image)  # fmt: skip
+    assert result.returncode == 1
+    assert "auth.ssl-allow" in result.stderr.decode()
+
+
+def test_no_certificate_names_the_missing_file(pki: Pki, image: str) -> None:
+    missing = pki.folder / "nobody.pem"
+    with pytest.raises(TlsError) as info:
+        open_tls(image, TlsOptions(cert=str(missing)))
+    message = str(info.value)
+    assert str(missing) in message
+    assert "tls-cert" in message
+    assert "brick" in message
+
+
+def test_certificate_not_in_ssl_allow_is_refused(pki: Pki, image: str) -> None:
+    with pytest.raises(MgmtError) as info:
+        open_tls(image, pki.options(pki.mallory))
+    assert info.value.errno == errno.EACCES
+    message = str(info.value)
+    assert "auth.ssl-allow" in message
+    assert "'pyg-mallory'" in message
+    assert VOLUME in message  # the brick path
+
+
+def test_address_refused_by_auth_reject(pki: Pki, image: str) -> None:
+    # With TLS, a certificate on auth.ssl-allow is accepted by auth/login, and
+    # auth/addr only refuses an address auth.reject names: an address
+    # missing from auth.allow is "don't care" there (addr.c gf_auth,
+    # authenticate.c: one ACCEPT and no REJECT admits).
+    gluster("volume", "set", VOLUME, "auth.reject", "127.0.0.1")
+    try:
+        with pytest.raises(MgmtError) as info:
+            open_tls(image, pki.options(pki.alice))
+        assert info.value.errno == errno.EACCES
+        message = str(info.value)
+        assert "auth.allow / auth.reject" in message
+        assert VOLUME in message
+    finally:
+        gluster("volume", "reset", VOLUME, "auth.reject")
+    # The brick takes the reset at its reconfigure: wait for it.
+    for _ in range(50):
+        try:
+            with open_tls(image, pki.options(pki.alice)):
+                break
+        except MgmtError:
+            time.sleep(0.2)
+    else:
+        pytest.fail("the auth.reject reset did not reach the brick")
+
+
+def test_plain_text_client_against_tls_brick_fails_fast(pki: Pki, image: str) -> None:
+    with pytest.raises(TlsError) as info:
+        open_tls(image, TlsOptions(io="off"))
+    message = str(info.value)
+    assert "requires TLS" in message
+    assert "tls=on" in message
+    assert VOLUME in message
+
+
+def test_tls_client_against_plain_brick_fails_fast(host: str, pki: Pki) -> None:
+    uri = f"gluster://{host}/pyg_single/tls-probe-{uuid.uuid4().hex[:8]}.img"
+    with pytest.raises(TlsError) as info:
+        open_tls(uri, pki.options(pki.alice, io="on"))
+    message = str(info.value)
+    assert "does not use TLS here" in message
+    assert "pyg_single" in message
+
+
+def test_tls_client_against_plain_glusterd_fails_fast(pki: Pki, image: str) -> None:
+    with pytest.raises(TlsError) as info:
+        open_tls(image, pki.options(pki.alice, mgmt="on"))
+    message = str(info.value)
+    assert ":24007" in message
+    assert "does not use TLS here" in message
+
+
+def test_expired_certificate_is_refused(pki: Pki, image: str) -> None:
+    # Ours: refused before connecting (the brick would refuse it, but its
+    # TLS 1.3 alert can be lost to the reset that follows).
+    with pytest.raises(TlsError) as info:
+        open_tls(image, pki.options(pki.expired))
+    message = str(info.value)
+    assert f"our certificate {pki.expired.cert}" in message
+    assert "expired on" in message
+    assert VOLUME in message
+    # The brick's: our verification refuses it.
+    stale = pki.root.issue(pki.host, file_name="stale", dns=(pki.host,), expired=True)
+    with pki.brick_presents(stale), pytest.raises(TlsError) as info:
+        open_tls(image, pki.options(pki.alice))
+    assert "certificate has expired" in str(info.value)
+
+
+def test_certificate_of_unknown_ca_is_refused(pki: Pki, image: str) -> None:
+    with pytest.raises(TlsError) as info:
+        open_tls(image, pki.options(pki.stranger))
+    message = str(info.value)
+    # The brick's alert when it reaches us, our account of the reset if not.
+    assert "refused our certificate" in message
+    assert "glusterfs.ca" in message
+    assert VOLUME in message
+
+
+def test_brick_certificate_of_unknown_ca_is_refused(pki: Pki, image: str) -> None:
+    tls = TlsOptions(
+        cert=str(pki.alice.cert), key=str(pki.alice.key), ca=str(pki.stranger_root.cert)
+    )
+    with pytest.raises(TlsError) as info:
+        open_tls(image, tls)
+    message = str(info.value)
+    assert "is not trusted" in message
+    assert str(pki.stranger_root.cert) in message
+
+
+def test_brick_certificate_for_another_name_is_refused(pki: Pki, image: str) -> None:
+    elsewhere = pki.root.issue(pki.host, file_name="elsewhere", dns=("pyg-elsewhere",))
+    with pki.brick_presents(elsewhere):
+        with pytest.raises(TlsError) as info:
+            open_tls(image, pki.options(pki.alice))
+        assert "tls-verify-name=off" in str(info.value)
+        # As gluster's own clients do: any name the CA signed.
+        with open_tls(image, pki.options(pki.alice, verify_name=False)) as dev:
+            assert dev.pread(16, 0) == bytes(16)
+
+
+def test_certificate_depth_is_enforced(pki: Pki, image: str) -> None:
+    chained = pki.intermediate.issue(pki.host, file_name="chained", dns=(pki.host,))
+    with pki.brick_presents(chained):
+        with pytest.raises(TlsError) as info:
+            open_tls(image, pki.options(pki.alice, depth=0))
+        assert "intermediate" in str(info.value)
+        assert "tls-depth" in str(info.value)
+        # The default depth (gluster's 1) allows one intermediate CA.
+        with open_tls(image, pki.options(pki.alice)) as dev:
+            assert dev.pread(16, 0) == bytes(16)
