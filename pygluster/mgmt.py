@@ -151,7 +151,7 @@ def plain_text_hint(
     """
     if tls_used:
         return exc
-    fix = _TLS_FIX["glusterd" if who == "glusterd" else "brick"]
+    fix = _TLS_FIX["glusterd" if who.startswith("glusterd") else "brick"]
     return TlsError(
         f"{who} cut off our first plain-text call: it most likely requires "
         f"TLS; use {fix} [{exc}]"
@@ -205,7 +205,8 @@ async def fetch_volfile(
                     if tls is not None:
                         who = f"glusterd at {address}"
                         raise TlsError(tls.refused_after_handshake(who, exc)) from exc
-                    raise plain_text_hint(exc, "glusterd", False) from exc
+                    who = f"glusterd at {address}"
+                    raise plain_text_hint(exc, who, False) from exc
         except TransportError as exc:
             log.info("volfile server %s failed: %s", address, exc)
             attempts.append((str(address), exc))

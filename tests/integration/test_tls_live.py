@@ -1,5 +1,8 @@
-"""TLS on the I/O path against the real cluster's pyg_tls (client.ssl and
-server.ssl on, auth.ssl-allow HOST,pyg-alice), with a CA made for the session.
+"""TLS against real gluster, with a CA made for the session: the I/O path on
+the shared cluster's pyg_tls (client.ssl and server.ssl on, auth.ssl-allow
+HOST,pyg-alice), the management path on a glusterd of the test's own with
+secure-access, in namespaces of its own (private_glusterd.py), since the
+marker would turn management TLS on for every client and brick on the machine.
 
 The brick reads gluster's glusterfs.pem/.key/.ca from OpenSSL's folder at
 every connection (socket.c ssl_setup_connection_params), so the fixture
@@ -30,7 +33,8 @@ import pytest
 import pygluster
 from pygluster.errors import MgmtError, TlsError
 from pygluster.tls import TlsOptions
-from tests.integration.conftest import gluster, qemu, run_cli
+from tests.integration.conftest import BRICK_ROOT, gluster, qemu, run_cli
+from tests.integration.private_glusterd import PrivateGlusterd
 from tests.tlsca import Authority, Identity
 
 if TYPE_CHECKING:
@@ -301,3 +305,58 @@ def test_certificate_depth_is_enforced(pki: Pki, image: str) -> None:
         # The default depth (gluster's 1) allows one intermediate CA.
         with open_tls(image, pki.options(pki.alice)) as dev:
             assert dev.pread(16, 0) == bytes(16)
+
+
+@pytest.fixture(scope="module")
+def secure_glusterd(host: str, pki: Pki) -> Iterator[PrivateGlusterd]:
+    """A glusterd with /var/lib/glusterd/secure-access, and a volume on it."""
+    private = PrivateGlusterd(
+        host, BRICK_ROOT / f"private-{uuid.uuid4().hex[:8]}", secure_access=True
+    )
+    private.start()
+    try:
+        private.create_volume("pyg_secure")
+        yield private
+    finally:
+        private.stop()
+
+
+def test_management_tls_with_secure_access(
+    host: str, secure_glusterd: PrivateGlusterd
+) -> None:
+    uri = f"gluster://{host}/pyg_secure/mgmt.img"
+    # pygluster decides as libgfapi does: secure-access exists, so TLS to
+    # glusterd (GETSPEC, PORTBYBRICK) with gluster's default files.
+    made = secure_glusterd.cli("create", uri, "4M")
+    assert made.returncode == 0, made.stderr
+    wrote = secure_glusterd.cli("io", "-c", "write -P 0x5c 0 1M", uri)
+    assert wrote.returncode == 0, wrote.stderr
+    # libgfapi, in the same namespaces, reads it back.
+    read = secure_glusterd.run(
+        "qemu-io", "-f", "raw", "-c", "read -P 0x5c 0 1M", uri, timeout=120
+    )
+    assert read.returncode == 0, read.stderr
+    assert "Pattern verification failed" not in read.stdout, read.stdout
+
+
+def test_plain_text_client_against_secure_glusterd_fails_fast(
+    host: str, secure_glusterd: PrivateGlusterd
+) -> None:
+    uri = f"gluster://{host}/pyg_secure/mgmt.img"
+    result = secure_glusterd.cli(
+        "--connect-timeout", str(CONNECT_TIMEOUT), "--tls-mgmt", "off", "info", uri
+    )
+    assert result.returncode == 1
+    message = result.stderr.strip().splitlines()[-1]
+    assert "glusterd at" in message
+    assert "requires TLS" in message
+    assert "tls-mgmt=on" in message
+
+
+def test_unix_socket_to_secure_glusterd_stays_plain(
+    secure_glusterd: PrivateGlusterd,
+) -> None:
+    # glusterd never speaks TLS on its unix socket (socket.c, AF_UNIX).
+    uri = "gluster+unix:///pyg_secure/mgmt.img?socket=/run/glusterd.socket"
+    result = secure_glusterd.cli("info", uri)
+    assert result.returncode == 0, result.stderr
