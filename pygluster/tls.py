@@ -67,8 +67,10 @@ __all__ = [
     "TlsConfig",
     "TlsMode",
     "TlsOptions",
+    "auth_refusal_hint",
     "default_cert_dirs",
     "describe_failure",
+    "describe_session",
     "tls_cause",
 ]
 
@@ -591,6 +593,42 @@ def common_name(decoded: Mapping[str, Any], field: str = "subject") -> str | Non
             if key == "commonName":
                 return str(value)
     return None
+
+
+def auth_refusal_hint(config: TlsConfig | None) -> str:
+    """What an authentication refusal (SETVOLUME EACCES) asks of the client.
+
+    The brick checks auth.allow / auth.reject against our address and, on a
+    TLS connection, auth.ssl-allow against our certificate's CN
+    (server-handshake.c, auth/login, auth/addr); its answer does not say
+    which. With TLS, a CN on auth.ssl-allow admits us unless auth.reject
+    names our address: auth/addr is "don't care" about an address merely
+    missing from auth.allow, and one ACCEPT with no REJECT admits
+    (authenticate.c gf_authenticate).
+    """
+    if config is None:
+        return " (auth.allow / auth.reject / auth.login refused this client)"
+    decoded = peer_cert_summary(config.cert)
+    name = common_name(decoded) if decoded is not None else None
+    who = f"CN {name!r}" if name else "CN"
+    return (
+        f" (auth.ssl-allow must list our certificate's {who} from {config.cert}, "
+        "and auth.reject must not name our address)"
+    )
+
+
+def describe_session(
+    version: str | None, cipher: tuple[str, str, int] | None, peer: Mapping[str, Any]
+) -> str:
+    """A TLS session in words: version, cipher, the server's certificate."""
+    parts = [version or "TLS"]
+    if cipher:
+        parts.append(cipher[0])
+    expires = peer.get("notAfter")
+    line = f"{' '.join(parts)}; server certificate {_who(peer)}"
+    if isinstance(expires, str):
+        line += f", valid until {expires}"
+    return line
 
 
 def _who(decoded: Mapping[str, Any] | None) -> str:

@@ -106,12 +106,14 @@ __all__ = [
     "UnixAddress",
     "client_over_stream",
     "open_rpc_client",
+    "start_tls",
 ]
 
 log = logging.getLogger("pygluster.rpc")
 
 A = TypeVar("A")
 R = TypeVar("R")
+_S = TypeVar("_S", bound=trio.abc.Stream)
 
 #: Bytes asked of the socket per receive. READ replies are large; a bigger
 #: receive means fewer trips through the reader loop.
@@ -902,35 +904,43 @@ async def _connect(address: Address) -> socket.socket:
 async def _start_tls(
     sock: socket.socket, address: TcpAddress, tls: TlsConfig
 ) -> trio.SSLStream[trio.SocketStream]:
-    """TLS over a connected socket: handshake, then the depth check.
-
-    Gluster starts TLS right after connect (no STARTTLS), so the handshake
-    is the first thing on the wire (tls module notes).
-    """
-    peer = str(address)
+    """TLS over a connected socket (:func:`start_tls`); closes it on failure."""
     try:
-        context = tls.context(peer)
+        transport = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
     except BaseException:
         sock.close()
         raise
-    stream = trio.SSLStream(
-        trio.SocketStream(trio.socket.from_stdlib_socket(sock)),
-        context,
-        server_hostname=address.host,
-    )
+    return await start_tls(transport, address.host, str(address), tls)
+
+
+async def start_tls(
+    transport: _S, host: str, peer: str, tls: TlsConfig
+) -> trio.SSLStream[_S]:
+    """TLS over a connected stream: handshake, then the depth check.
+
+    Gluster starts TLS right after connect (no STARTTLS), so the handshake
+    is the first thing on the wire (:mod:`pygluster.tls`). ``transport`` is
+    closed when this fails.
+
+    Raises:
+        TlsError: our files are unusable, the handshake failed (the message
+            says who refused what), or the chain is deeper than allowed.
+    """
+    try:
+        context = tls.context(peer)
+    except BaseException:
+        await trio.aclose_forcefully(transport)
+        raise
+    stream = trio.SSLStream(transport, context, server_hostname=host)
     try:
         await stream.do_handshake()
+        tls.check_chain(_verified_chain_length(stream), peer)
     except (trio.BrokenResourceError, OSError) as exc:
         await trio.aclose_forcefully(stream)
         raise TlsError(
             f"TLS handshake with {peer} ({tls.reason}): {tls.describe(exc, peer)}"
         ) from exc
     except BaseException:
-        await trio.aclose_forcefully(stream)
-        raise
-    try:
-        tls.check_chain(_verified_chain_length(stream), peer)
-    except TlsError:
         await trio.aclose_forcefully(stream)
         raise
     return stream

@@ -35,12 +35,20 @@ import trio
 
 from pygluster import volfile
 from pygluster.blockdev import resolve as _resolve
-from pygluster.errors import FopError, GlusterError, MgmtError, RpcError
+from pygluster.errors import (
+    ConnectionLost,
+    FopError,
+    GlusterError,
+    MgmtError,
+    RpcError,
+    TlsError,
+)
 from pygluster.mgmt import DEFAULT_CALL_TIMEOUT, GLUSTERD_PORT, getspec, port_by_brick
 from pygluster.rpc import fops, glusterd
-from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT, client_over_stream
+from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT, client_over_stream, start_tls
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
+from pygluster.tls import auth_refusal_hint, describe_session
 from pygluster.xlators.base import iatt_is_dir, iatt_is_reg
 from pygluster.xlators.client import DEFAULT_PING_TIMEOUT, setvolume_dict
 from pygluster.xlators.graph import open_client_graph, plan
@@ -50,6 +58,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.client import RpcClient
+    from pygluster.tls import TlsConfig
     from pygluster.uri import GlusterURI, Server
     from pygluster.volfile import Brick, Graph
 
@@ -265,6 +274,9 @@ async def _dump(client: RpcClient) -> glusterd.GfDumpRsp:
 class _Connected:
     """A stream we connected ourselves, and the address it is bound to."""
 
+    #: The TLS the connection runs, None for plain text.
+    tls: TlsConfig | None = None
+
     def __init__(self, stream: trio.abc.Stream, local: str, remote: str) -> None:
         self.stream = stream
         self.local = local
@@ -318,8 +330,14 @@ class _Doctor:
             connected = await self._reach_glusterd(server)
             if connected is None:
                 continue
+            tls = self.uri.tls.for_glusterd(unix=server.transport == "unix")
+            connected = await self._start_tls(
+                connected, f"glusterd {server}", server.host, tls, self.checks
+            )
+            if connected is None:
+                continue
             async with self._client(connected, server) as client:
-                if not await self._dump_glusterd(server, client):
+                if not await self._dump_glusterd(server, client, connected):
                     continue
                 if text is None:
                     text = await self._getspec(server, client)
@@ -418,6 +436,46 @@ class _Doctor:
             )
         return None, failures
 
+    async def _start_tls(
+        self,
+        connected: _Connected,
+        what: str,
+        host: str,
+        tls: TlsConfig | None,
+        checks: _Checks,
+    ) -> _Connected | None:
+        """The TLS handshake as a check, when ``tls`` says the path uses it."""
+        if tls is None:
+            return connected
+        name = f"TLS {what}"
+        timer = _Timer()
+        with trio.move_on_after(_limit(self.connect_timeout)) as scope:
+            try:
+                stream = await start_tls(connected.stream, host, connected.remote, tls)
+            except TlsError as exc:
+                checks.add(name, "fail", str(exc), _tls_fix(tls), timer)
+                return None
+        if scope.cancelled_caught:
+            await trio.aclose_forcefully(connected.stream)
+            checks.add(
+                name,
+                "fail",
+                f"no TLS answer within {_limit(self.connect_timeout):g} s "
+                f"({tls.reason})",
+                "the server does not seem to use TLS here (server.ssl off on "
+                "the volume, or glusterd without secure-access): connect "
+                "without it (tls=off / tls-mgmt=off)",
+                timer,
+            )
+            return None
+        peer = stream.getpeercert() or {}
+        detail = f"{describe_session(stream.version(), stream.cipher(), peer)}"
+        detail += f"; ours {tls.cert} ({tls.reason})"
+        checks.add(name, "ok", detail, None, timer)
+        upgraded = _Connected(stream, connected.local, connected.remote)
+        upgraded.tls = tls
+        return upgraded
+
     async def _reach_glusterd(self, server: Server) -> _Connected | None:
         name = f"connect glusterd {server}"
         if server.transport == "unix":
@@ -479,11 +537,20 @@ class _Doctor:
         self.checks.add(name, "ok", detail, None, timer)
         return connected
 
-    async def _dump_glusterd(self, server: Server, client: RpcClient) -> bool:
+    async def _dump_glusterd(
+        self, server: Server, client: RpcClient, connected: _Connected
+    ) -> bool:
         name = f"DUMP glusterd {server}"
         timer = _Timer()
         try:
             reply = await _dump(client)
+        except ConnectionLost as exc:
+            return self.checks.failed(
+                name,
+                f"glusterd closed the connection at DUMP: {exc}",
+                _cut_off_fix(connected.tls, "glusterd"),
+                timer,
+            )
         except GlusterError as exc:
             return self.checks.failed(
                 name,
@@ -668,6 +735,7 @@ class _Doctor:
                 credentials=self.credentials,
                 connect_timeout=self.connect_timeout,
                 call_timeout=self.call_timeout,
+                tls=self.uri.tls,
             )
         except MgmtError as exc:
             result.portmap_error = exc
@@ -752,23 +820,39 @@ class _Doctor:
             None,
             timer,
         )
+        tls = self.uri.tls.for_brick(graph[brick.xlator].options, str(brick))
+        upgraded = await self._start_tls(
+            connected, f"brick {brick}", brick.host, tls, checks
+        )
+        if upgraded is None:
+            return
+        connected = upgraded
         async with self._client(connected, brick) as client:
-            if not await self._dump_brick(brick, client, checks):
+            if not await self._dump_brick(brick, client, connected, checks):
                 return
             if not await self._setvolume(graph, brick, client, connected, checks):
                 return
             await self._ping(graph, brick, client, checks)
             result.usable = True
-        if "username" in graph[brick.xlator].options:
+        if "username" in graph[brick.xlator].options and connected.tls is None:
+            # Over TLS the certificate decides (auth.ssl-allow), and an
+            # address only counts where auth.reject names it (tls module).
             await self._address_auth(graph, brick, addrs, checks)
 
     async def _dump_brick(
-        self, brick: Brick, client: RpcClient, checks: _Checks
+        self, brick: Brick, client: RpcClient, connected: _Connected, checks: _Checks
     ) -> bool:
         name = f"DUMP brick {brick}"
         timer = _Timer()
         try:
             reply = await _dump(client)
+        except ConnectionLost as exc:
+            return checks.failed(
+                name,
+                f"the brick closed the connection at DUMP: {exc}",
+                _cut_off_fix(connected.tls, "brick"),
+                timer,
+            )
         except GlusterError as exc:
             return checks.failed(name, str(exc), timer=timer)
         offered = {(p.prognum, p.progver) for p in reply.prog}
@@ -809,7 +893,14 @@ class _Doctor:
                 f"{message!r}"
             )
             fix: str | None = None
-            if reply.op_errno == errno.EACCES:
+            if reply.op_errno == errno.EACCES and connected.tls is not None:
+                fix = (
+                    f"{auth_refusal_hint(connected.tls).strip(' ()')}: "
+                    f"`gluster volume get {self.volume} auth.ssl-allow` shows the "
+                    f"list, `gluster volume set {self.volume} auth.ssl-allow "
+                    "CN1,CN2,...` sets it"
+                )
+            elif reply.op_errno == errno.EACCES:
                 fix = _auth_allow_fix(self.volume, connected.local)
                 if "username" in values:
                     fix += (
@@ -956,6 +1047,7 @@ class _Doctor:
                     self.volume,
                     credentials=self.credentials,
                     connect_timeout=self.connect_timeout,
+                    tls=self.uri.tls,
                 ) as stack:
                     loc, iatt = await _resolve(stack.top, path)
         except FopError as exc:
@@ -1019,6 +1111,34 @@ class _Doctor:
                 "run as the image's owner or change the mode/owner on the volume",
             )
         return str(exc), None
+
+
+def _tls_fix(tls: TlsConfig) -> str:
+    return (
+        f"TLS is used because {tls.reason}; give working files with "
+        "--tls-cert/--tls-key/--tls-ca (or the URI's tls-* keys), or "
+        "--tls off / --tls-mgmt off where the server does not use TLS"
+    )
+
+
+def _cut_off_fix(tls: TlsConfig | None, who: str) -> str:
+    """The fix when a server closes the connection at the first call."""
+    if tls is None:
+        what = (
+            "glusterd requires TLS (secure-access on its machine): --tls-mgmt on"
+            if who == "glusterd"
+            else "the volume requires TLS (server.ssl on): --tls on"
+        )
+        return (
+            f"a plain-text call was cut off: most likely {what}, with a "
+            "certificate its CA signed (gluster's glusterfs.pem/.key/.ca or "
+            "--tls-cert/--tls-key/--tls-ca)"
+        )
+    return (
+        f"the {who} most likely refused our certificate {tls.cert}: is its CA "
+        "in the server's glusterfs.ca, is it unexpired and not revoked? (the "
+        "server's log says why)"
+    )
 
 
 def _auth_allow_fix(volume: str, address: str) -> str:

@@ -46,7 +46,7 @@ from pygluster.rpc.client import TcpAddress, open_rpc_client
 from pygluster.rpc.fops import DictValue, EntrylkCmd, GfOpenFlags, LkCmd, LkType
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
-from pygluster.tls import TlsOptions, common_name, peer_cert_summary
+from pygluster.tls import TlsOptions, auth_refusal_hint
 from pygluster.xlators.base import (
     INODELK_COUNT,
     INODELK_DOM_COUNT,
@@ -152,24 +152,6 @@ def setvolume_dict(
         if key in options:
             values[key] = options[key]
     return glusterd.str_dict(values)
-
-
-def _refusal_hint(tls: TlsConfig | None) -> str:
-    """What an authentication refusal (EACCES) asks of the client.
-
-    The brick checks auth.allow / auth.reject against our address and, on a
-    TLS connection, auth.ssl-allow against our certificate's CN
-    (server-handshake.c, auth/login); its answer does not say which.
-    """
-    if tls is None:
-        return " (auth.allow / auth.reject / auth.login refused this client)"
-    decoded = peer_cert_summary(tls.cert)
-    name = common_name(decoded) if decoded is not None else None
-    who = f"CN {name!r}" if name else "the CN"
-    return (
-        f" (auth.ssl-allow must list our certificate's {who} from {tls.cert}, "
-        "and auth.allow / auth.reject admit our address)"
-    )
 
 
 @xlator_type("protocol/client")
@@ -510,7 +492,7 @@ class ClientXlator(Xlator):
         if reply.op_ret < 0:
             hint = message or "no reason given"
             if reply.op_errno == errno.EACCES:
-                hint += _refusal_hint(tls)
+                hint += auth_refusal_hint(tls)
             raise MgmtError("SETVOLUME", str(self.brick), reply.op_errno, hint)
         if glusterd.dict_str(reply.dict, "child_up") == "0":
             raise MgmtError(

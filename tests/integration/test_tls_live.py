@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import re
 import shutil
 import subprocess
@@ -206,7 +207,7 @@ def test_address_refused_by_auth_reject(pki: Pki, image: str) -> None:
             open_tls(image, pki.options(pki.alice))
         assert info.value.errno == errno.EACCES
         message = str(info.value)
-        assert "auth.allow / auth.reject" in message
+        assert "auth.reject must not name our address" in message
         assert VOLUME in message
     finally:
         gluster("volume", "reset", VOLUME, "auth.reject")
@@ -360,3 +361,60 @@ def test_unix_socket_to_secure_glusterd_stays_plain(
     uri = "gluster+unix:///pyg_secure/mgmt.img?socket=/run/glusterd.socket"
     result = secure_glusterd.cli("info", uri)
     assert result.returncode == 0, result.stderr
+
+
+def doctor(run: Any, uri: str, *flags: str) -> dict[str, dict[str, Any]]:
+    """``pygluster doctor --json`` through ``run`` (run_cli or a namespace's
+    cli): the checks by name."""
+    result = run(*flags, "doctor", "--json", uri)
+    report = json.loads(result.stdout)
+    return {check["name"]: check for check in report["checks"]}
+
+
+def failed(checks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: c for name, c in checks.items() if c["status"] == "fail"}
+
+
+def tls_flags(pki: Pki, who: Identity) -> tuple[str, ...]:
+    return (
+        "--tls-cert", str(who.cert), "--tls-key", str(who.key),
+        "--tls-ca", str(pki.root.cert),
+    )  # fmt: skip
+
+
+def test_doctor_diagnoses_each_refusal(host: str, pki: Pki, image: str) -> None:
+    brick = f"{host}:{BRICK_ROOT / VOLUME / 'b1'}"
+    checks = doctor(run_cli, image, *tls_flags(pki, pki.alice))
+    assert not failed(checks), failed(checks)
+    assert "TLSv1" in checks[f"TLS brick {brick}"]["detail"]
+
+    cases = [
+        (("--tls-cert", str(pki.folder / "nobody.pem")), f"TLS brick {brick}",
+         "no file"),
+        (tls_flags(pki, pki.expired), f"TLS brick {brick}", "expired on"),
+        (tls_flags(pki, pki.mallory), f"SETVOLUME {brick}", "'pyg-mallory'"),
+        (tls_flags(pki, pki.stranger), f"DUMP brick {brick}",
+         "refused our certificate"),
+        (("--tls", "off"), f"DUMP brick {brick}", "requires TLS"),
+    ]  # fmt: skip
+    for flags, name, words in cases:
+        bad = failed(doctor(run_cli, image, *flags))
+        assert list(bad) == [name], (flags, bad)
+        assert words in bad[name]["detail"] + (bad[name]["fix"] or ""), (flags, bad)
+
+    plain = f"gluster://{host}/pyg_single"
+    bad = failed(doctor(run_cli, plain, "--tls", "on", *tls_flags(pki, pki.alice)))
+    assert len(bad) == 1, bad
+    [check] = bad.values()
+    assert check["name"].startswith("TLS brick")
+    assert "does not use TLS here" in check["detail"]
+
+
+def test_doctor_on_secure_glusterd(host: str, secure_glusterd: PrivateGlusterd) -> None:
+    uri = f"gluster://{host}/pyg_secure"
+    checks = doctor(secure_glusterd.cli, uri)
+    assert not failed(checks), failed(checks)
+    assert "TLSv1" in checks[f"TLS glusterd {host}:24007"]["detail"]
+    bad = failed(doctor(secure_glusterd.cli, uri, "--tls-mgmt", "off"))
+    assert list(bad) == [f"DUMP glusterd {host}:24007"], bad
+    assert "glusterd requires TLS" in bad[f"DUMP glusterd {host}:24007"]["fix"]
