@@ -452,7 +452,9 @@ class TlsConfig:
         and close; the alert saying why may be lost to the reset, and then
         this is our best account (the server's log has the rest).
         """
-        if tls_cause(exc) is not None:
+        cause = tls_cause(exc)
+        reason = getattr(cause, "reason", None)
+        if reason in _ALERTS and reason not in _NOT_A_VERDICT:
             return f"{who}: {describe_failure(exc, 'the server', self)}"
         decoded = peer_cert_summary(self.cert)
         what = f"{self.cert} ({_who(decoded)})" if decoded else self.cert
@@ -521,6 +523,11 @@ _ALERTS = {
         "log says why"
     ),
 }
+
+
+# Reasons that say the peer went away, not why: after a handshake they mean
+# the alert that said why was lost.
+_NOT_A_VERDICT = frozenset({"UNEXPECTED_EOF_WHILE_READING", "WRONG_VERSION_NUMBER"})
 
 
 def _ssl_text(exc: BaseException) -> str:

@@ -38,6 +38,7 @@ from pygluster.rpc.sunrpc import AcceptStat
 from tests.helpers import FakeServerCore, reply_record
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterator
 
     from pygluster.rpc.programs import Procedure
@@ -108,7 +109,7 @@ class FakeCall:
     """One call the client made, as the fake server sees it."""
 
     server: FakeGluster
-    stream: trio.SocketStream
+    stream: trio.abc.Stream
     send_lock: trio.Lock
     xid: int
     procedure: Procedure[Any, Any]
@@ -154,6 +155,8 @@ class FakeGluster:
             (``{port}`` is replaced by the server's port).
         client_options: extra ``option`` lines for the protocol/client.
         portmap_port: PORTBYBRICK's answer (default: the server's port).
+        tls: a server-side context: every connection is TLS (glusterd's and
+            the brick's port are one here, so both paths are).
     """
 
     def __init__(
@@ -164,8 +167,14 @@ class FakeGluster:
         volfile: str | None = None,
         client_options: dict[str, str] | None = None,
         portmap_port: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.volume = volume
+        self.tls = tls
+        #: While clear, connections are not read from (the client's socket
+        #: buffer fills up): set it again to resume.
+        self.reading = trio.Event()
+        self.reading.set()
         self.files = {
             name: _File(hashlib.md5(name.encode()).digest(), bytearray(data))
             for name, data in (files or {}).items()
@@ -222,13 +231,17 @@ class FakeGluster:
 
     # --- serving ----------------------------------------------------------
 
-    async def _serve(self, stream: trio.SocketStream) -> None:
-        self.connections.append(stream)
+    async def _serve(self, plain: trio.SocketStream) -> None:
+        self.connections.append(plain)
+        stream: trio.abc.Stream = plain
+        if self.tls is not None:
+            stream = trio.SSLStream(plain, self.tls, server_side=True)
         core = FakeServerCore()
         lock = trio.Lock()
         try:
             async with trio.open_nursery() as nursery:
                 while True:
+                    await self.reading.wait()
                     try:
                         data = await stream.receive_some(1 << 20)
                     except (trio.BrokenResourceError, trio.ClosedResourceError):

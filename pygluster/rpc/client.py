@@ -254,6 +254,10 @@ class RpcClient:
         # A connected non-blocking socket is driven directly (module notes,
         # "Socket path"); any other stream through trio's Stream API.
         self._sock = transport if isinstance(transport, socket.socket) else None
+        # A TLS socket (ssl.SSLSocket) takes the socket path too; it cannot
+        # sendmsg and says "would block" in its own words (_tls_send,
+        # _receive_tls).
+        self._tls = isinstance(transport, ssl.SSLSocket)
         self._stream = None if isinstance(transport, socket.socket) else transport
         self._conn = (
             RpcConnection()
@@ -492,8 +496,15 @@ class RpcClient:
         xid, buffers = self._record(waiter)
         procedure = waiter.procedure
         try:
-            # Header and a large payload go in one syscall, uncopied.
-            sent = sock.send(buffers[0]) if len(buffers) == 1 else sock.sendmsg(buffers)
+            if self._tls:
+                sent = _tls_send(sock, buffers)
+            else:
+                # Header and a large payload go in one syscall, uncopied.
+                sent = (
+                    sock.send(buffers[0])
+                    if len(buffers) == 1
+                    else sock.sendmsg(buffers)
+                )
         except BlockingIOError:
             sent = 0
         except Exception as exc:  # OSError, or a payload the socket refuses
@@ -528,7 +539,10 @@ class RpcClient:
                     sent = 0
                     while view:
                         await trio.lowlevel.wait_writable(sock)
-                        with suppress(BlockingIOError):
+                        # TLS: a retry after SSLWantWriteError passes the
+                        # same bytes again, as SSL_write requires; it then
+                        # reports all of them written.
+                        with suppress(BlockingIOError, ssl.SSLWantWriteError):
                             view = view[sock.send(view) :]
         except BaseException as exc:
             await self._send_failed(xid, procedure, exc)
@@ -703,6 +717,8 @@ class RpcClient:
 
         Returns (end of stream, the buffer was filled so more may wait).
         """
+        if self._tls:
+            return self._receive_tls(sock)
         conn = self._conn
         view = conn.receive_buffer()
         try:
@@ -716,6 +732,36 @@ class RpcClient:
             view.release()  # the buffer must not stay exported
         conn.received(count)
         return self._dispatch(), count == size
+
+    def _receive_tls(self, sock: socket.socket) -> tuple[bool, bool]:
+        """Receive what TLS has for us, straight into the record buffer.
+
+        One recv_into gives at most one TLS record (16 KiB), so read on until
+        OpenSSL wants more from the kernel: a 1 MiB reply is then one trip
+        through the reader, not sixty-four. Stop early, after
+        ``_RECEIVE_SIZE * 4`` bytes, only when OpenSSL holds nothing
+        decrypted (wait_readable cannot see what it holds).
+
+        Returns (end of stream, more may be waiting in the kernel).
+        """
+        conn = self._conn
+        received = 0
+        while True:
+            view = conn.receive_buffer()
+            try:
+                count = sock.recv_into(view)
+                if self._trace is not None:
+                    self._trace.received(bytes(view[:count]))
+            except ssl.SSLWantReadError:
+                return False, False
+            finally:
+                view.release()  # the buffer must not stay exported
+            conn.received(count)
+            if self._dispatch() or count == 0:
+                return True, False
+            received += count
+            if received >= _RECEIVE_SIZE * 4 and not sock.pending():  # type: ignore[attr-defined]
+                return False, True
 
     async def _read_stream(self) -> None:
         assert self._stream is not None
@@ -802,6 +848,23 @@ class RpcClient:
     async def aclose(self) -> None:
         """Close the connection; pending calls fail with ConnectionLost."""
         await self._shut(ConnectionLost(f"connection to {self.peer} closed by us"))
+
+
+def _tls_send(sock: socket.socket, buffers: list[BytesLike]) -> int:
+    """Send buffers on a TLS socket until it would block; bytes sent.
+
+    SSLSocket has no sendmsg, and reports a full socket as SSLWantWriteError
+    after taking none or part of a buffer (CPython sets no
+    SSL_MODE_ENABLE_PARTIAL_WRITE, so a buffer counts as all or nothing);
+    _send_rest retries that buffer whole.
+    """
+    sent = 0
+    for buffer in buffers:
+        try:
+            sent += sock.send(buffer)
+        except ssl.SSLWantWriteError:
+            break
+    return sent
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -903,14 +966,45 @@ async def _connect(address: Address) -> socket.socket:
 
 async def _start_tls(
     sock: socket.socket, address: TcpAddress, tls: TlsConfig
-) -> trio.SSLStream[trio.SocketStream]:
-    """TLS over a connected socket (:func:`start_tls`); closes it on failure."""
+) -> ssl.SSLSocket:
+    """TLS over a connected non-blocking socket, kept on the socket path.
+
+    Gluster starts TLS right after connect (no STARTTLS), so the handshake
+    is the first thing on the wire (:mod:`pygluster.tls`). The socket is
+    closed when this fails.
+
+    Raises:
+        TlsError: our files are unusable, the handshake failed (the message
+            says who refused what), or the chain is deeper than allowed.
+    """
+    peer = str(address)
     try:
-        transport = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
+        context = tls.context(peer)
+        tls_sock = context.wrap_socket(
+            sock, server_hostname=address.host, do_handshake_on_connect=False
+        )
     except BaseException:
         sock.close()
         raise
-    return await start_tls(transport, address.host, str(address), tls)
+    try:
+        while True:
+            try:
+                tls_sock.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                await trio.lowlevel.wait_readable(tls_sock)
+            except ssl.SSLWantWriteError:
+                await trio.lowlevel.wait_writable(tls_sock)
+        tls.check_chain(_verified_chain_length(tls_sock), peer)
+    except OSError as exc:
+        tls_sock.close()
+        raise TlsError(
+            f"TLS handshake with {peer} ({tls.reason}): {tls.describe(exc, peer)}"
+        ) from exc
+    except BaseException:
+        tls_sock.close()
+        raise
+    return tls_sock
 
 
 async def start_tls(
@@ -946,13 +1040,14 @@ async def start_tls(
     return stream
 
 
-def _verified_chain_length(stream: trio.SSLStream[Any]) -> int | None:
+def _verified_chain_length(connection: object) -> int | None:
     """How many certificates the verified chain holds, if Python says.
 
     ``get_verified_chain`` is public from Python 3.13; before, CPython's
-    ``_sslobj`` has it. trio keeps the SSLObject as ``_ssl_object``.
+    ``_sslobj`` has it. trio's SSLStream keeps its SSLObject as
+    ``_ssl_object``.
     """
-    ssl_object = getattr(stream, "_ssl_object", None)
+    ssl_object = getattr(connection, "_ssl_object", connection)
     for owner in (ssl_object, getattr(ssl_object, "_sslobj", None)):
         method = getattr(owner, "get_verified_chain", None)
         if method is not None:

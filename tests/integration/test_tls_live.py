@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -418,3 +419,15 @@ def test_doctor_on_secure_glusterd(host: str, secure_glusterd: PrivateGlusterd) 
     bad = failed(doctor(secure_glusterd.cli, uri, "--tls-mgmt", "off"))
     assert list(bad) == [f"DUMP glusterd {host}:24007"], bad
     assert "glusterd requires TLS" in bad[f"DUMP glusterd {host}:24007"]["fix"]
+
+
+def test_many_large_requests_in_flight_over_tls(pki: Pki, image: str) -> None:
+    # 1 MiB WRITEs and READs, 8 at a time: the TLS socket fills (SSL_write
+    # retried whole after SSLWantWriteError) and replies span many records.
+    data = os.urandom(4 * MiB)
+    with pygluster.open(
+        image, "r+", tls=pki.options(pki.alice), chunk_size=MiB, max_in_flight=8
+    ) as dev:
+        for _ in range(4):
+            dev.pwrite(data, 0)
+            assert dev.pread(len(data), 0) == data
