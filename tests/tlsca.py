@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ class Identity:
     name: str
     cert: Path
     key: Path
+    serial: int
 
     @property
     def cert_pem(self) -> bytes:
@@ -149,4 +151,30 @@ class Authority:
         cert.write_bytes(pem + self.chain_pem())
         key_file.write_bytes(_key_pem(key))
         key_file.chmod(0o600)
-        return Identity(common_name, cert, key_file)
+        return Identity(common_name, cert, key_file, certificate.serial_number)
+
+    def revocation_list(self, revoked: list[Identity], folder: Path) -> Path:
+        """A CRL of this CA revoking ``revoked``, written into ``folder`` as
+        OpenSSL's CApath lookup wants it (``<issuer hash>.r0``, by
+        ``openssl rehash``); returns the folder."""
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.subject)
+            .last_update(now - _DAY)
+            .next_update(now + 30 * _DAY)
+        )
+        for identity in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(identity.serial)
+                .revocation_date(now - _DAY)
+                .build()
+            )
+        crl = builder.sign(self._key, hashes.SHA256())
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{self.common_name}.crl.pem").write_bytes(
+            crl.public_bytes(serialization.Encoding.PEM)
+        )
+        subprocess.run(["openssl", "rehash", str(folder)], check=True, timeout=60)
+        return folder

@@ -431,3 +431,35 @@ def test_many_large_requests_in_flight_over_tls(pki: Pki, image: str) -> None:
         for _ in range(4):
             dev.pwrite(data, 0)
             assert dev.pread(len(data), 0) == data
+
+
+def test_revoked_brick_certificate_is_refused_with_a_crl(pki: Pki, image: str) -> None:
+    revoked = pki.root.issue(pki.host, file_name="revoked", dns=(pki.host,))
+    crl = pki.root.revocation_list([revoked], pki.folder / "crl")
+    with pki.brick_presents(revoked):
+        with pytest.raises(TlsError) as info:
+            open_tls(image, pki.options(pki.alice, crl=str(crl)))
+        assert "certificate revoked" in str(info.value)
+        # Without the CRL the same certificate is good.
+        with open_tls(image, pki.options(pki.alice)) as dev:
+            assert dev.pread(16, 0) == bytes(16)
+    # The CRL does not revoke the brick's usual certificate.
+    with open_tls(image, pki.options(pki.alice, crl=str(crl))) as dev:
+        assert dev.pread(16, 0) == bytes(16)
+
+
+def test_volume_certificate_depth_reaches_the_client(pki: Pki, image: str) -> None:
+    # ssl.certificate-depth lands in the client volfile as
+    # transport.socket.ssl-cert-depth; we hold the brick's chain to it.
+    chained = pki.intermediate.issue(pki.host, file_name="chained2", dns=(pki.host,))
+    gluster("volume", "set", VOLUME, "ssl.certificate-depth", "0")
+    try:
+        with pki.brick_presents(chained):
+            with pytest.raises(TlsError) as info:
+                open_tls(image, pki.options(pki.alice))
+            assert "allows 0" in str(info.value)
+            # Ours wins over the volume's.
+            with open_tls(image, pki.options(pki.alice, depth=1)) as dev:
+                assert dev.pread(16, 0) == bytes(16)
+    finally:
+        gluster("volume", "reset", VOLUME, "ssl.certificate-depth")
