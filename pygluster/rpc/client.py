@@ -981,7 +981,9 @@ async def _start_tls(
     try:
         context = tls.context(peer)
         tls_sock = context.wrap_socket(
-            sock, server_hostname=address.host, do_handshake_on_connect=False
+            sock,
+            server_hostname=_tls_name(address.host),
+            do_handshake_on_connect=False,
         )
     except BaseException:
         sock.close()
@@ -1025,7 +1027,7 @@ async def start_tls(
     except BaseException:
         await trio.aclose_forcefully(transport)
         raise
-    stream = trio.SSLStream(transport, context, server_hostname=host)
+    stream = trio.SSLStream(transport, context, server_hostname=_tls_name(host))
     try:
         await stream.do_handshake()
         tls.check_chain(_verified_chain_length(stream), peer)
@@ -1038,6 +1040,12 @@ async def start_tls(
         await trio.aclose_forcefully(stream)
         raise
     return stream
+
+
+def _tls_name(host: str) -> str:
+    """The name a server certificate must carry: the host without an IPv6
+    zone id (``fe80::1%eth0``), which no certificate names."""
+    return host.partition("%")[0]
 
 
 def _verified_chain_length(connection: object) -> int | None:
