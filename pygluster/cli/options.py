@@ -137,51 +137,39 @@ def add_tls_options(parser: argparse.ArgumentParser) -> None:
     """The global --tls* options (pygluster.tls.TlsOptions, URI ``tls-*``)."""
     group = parser.add_argument_group(
         "TLS (the URI's tls-* query keys say the same; these win)",
-        "Bricks use TLS when the volume has client.ssl on, glusterd when this "
-        "machine has /var/lib/glusterd/secure-access (as libgfapi decides), "
-        "with gluster's glusterfs.pem/.key/.ca in OpenSSL's folder "
-        "(/usr/lib/ssl on Debian) or /etc/ssl. The server's certificate must "
-        "chain to the CA list and be for the host connected to.",
+        # The parser keeps descriptions as written (RawDescriptionHelpFormatter).
+        "Bricks use TLS when the volume has client.ssl on, glusterd when this\n"
+        "machine has /var/lib/glusterd/secure-access (as libgfapi decides), with\n"
+        "gluster's glusterfs.pem/.key/.ca in OpenSSL's folder (/usr/lib/ssl on\n"
+        "Debian) or /etc/ssl. A server's certificate must chain to the CA list\n"
+        "and be for the host connected to.",
     )
-    group.add_argument(
-        "--tls",
-        choices=("auto", "on", "off"),
-        help="TLS to the bricks: auto (as the volfile says, default), on, off",
-    )
-    group.add_argument(
-        "--tls-mgmt",
-        choices=("auto", "on", "off"),
-        help="TLS to glusterd over TCP: auto (when secure-access exists, "
-        "default), on, off; never over a unix socket",
-    )
-    group.add_argument("--tls-cert", metavar="PEM", help="our certificate (chain)")
-    group.add_argument("--tls-key", metavar="PEM", help="our private key")
-    group.add_argument(
-        "--tls-ca", metavar="PEM", help="CA certificates the servers' must chain to"
-    )
-    group.add_argument(
-        "--tls-crl",
-        metavar="DIR",
-        help="folder of hashed CRLs (openssl rehash), as gluster's ssl.crl-path",
-    )
-    group.add_argument(
-        "--tls-depth",
-        metavar="N",
-        help="most CA certificates between a server's and the trust anchor "
-        "(default: the volume's ssl.certificate-depth, else 1)",
-    )
-    group.add_argument(
-        "--tls-ciphers",
-        metavar="LIST",
-        help="OpenSSL cipher list for TLS <= 1.2 (default: the volume's "
-        "ssl.cipher-list, else gluster's)",
-    )
-    group.add_argument(
-        "--tls-verify-name",
-        choices=("on", "off"),
-        help="check that a server's certificate is for its host name (default "
-        "on; off accepts any certificate the CA signed, as gluster does)",
-    )
+    for flag, metavar, text in _TLS_FLAGS:
+        if metavar.startswith("{"):
+            group.add_argument(flag, choices=metavar.strip("{}").split(","), help=text)
+        else:
+            group.add_argument(flag, metavar=metavar, help=text)
+
+
+#: The --tls* flags: (flag, METAVAR or {choices}, help), one per TlsOptions key.
+_TLS_FLAGS = (
+    ("--tls", "{auto,on,off}", "TLS to the bricks: auto (as the volfile says, "
+     "default), on, off"),
+    ("--tls-mgmt", "{auto,on,off}", "TLS to glusterd over TCP: auto (when "
+     "secure-access exists, default), on, off; never over a unix socket"),
+    ("--tls-cert", "PEM", "our certificate (chain)"),
+    ("--tls-key", "PEM", "our private key"),
+    ("--tls-ca", "PEM", "CA certificates the servers' must chain to"),
+    ("--tls-crl", "DIR", "folder of hashed CRLs (openssl rehash), as gluster's "
+     "ssl.crl-path"),
+    ("--tls-depth", "N", "most CA certificates between a server's and the trust "
+     "anchor (default: the volume's ssl.certificate-depth, else 1)"),
+    ("--tls-ciphers", "LIST", "OpenSSL cipher list for TLS <= 1.2 (default: the "
+     "volume's ssl.cipher-list, else gluster's)"),
+    ("--tls-verify-name", "{on,off}", "check that a server's certificate is for "
+     "its host name (default on; off accepts any certificate the CA signed, as "
+     "gluster does)"),
+)  # fmt: skip
 
 
 def tls_options(args: argparse.Namespace) -> TlsOptions | None:
