@@ -367,6 +367,15 @@ def restart_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> float:
     brick and self-heal daemon online. Brick processes keep running
     throughout (the self-heal daemon is restarted). Returns the seconds from
     SIGTERM until all that holds."""
+    t0 = time.monotonic()
+    stop_glusterd(timeout)
+    start_glusterd(timeout)
+    return time.monotonic() - t0
+
+
+def stop_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> None:
+    """SIGTERM glusterd and wait until it is gone and port 24007 is closed;
+    the bricks and the self-heal daemon keep running."""
     try:
         pid = int(GLUSTERD_PIDFILE.read_text().strip())
     except (OSError, ValueError) as e:
@@ -375,10 +384,14 @@ def restart_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> float:
         ) from e
     if not _alive(pid):
         raise FaultError(f"glusterd pid {pid} from {GLUSTERD_PIDFILE} is not running")
-    t0 = time.monotonic()
     os.kill(pid, signal.SIGTERM)
     _wait(f"glusterd (pid {pid}) to exit", lambda: not _alive(pid), timeout)
     _wait("port 24007 to close", lambda: not _port_open(24007), timeout)
+
+
+def start_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> None:
+    """Start glusterd as scripts/cluster does and wait until it answers the
+    CLI and shows every brick and self-heal daemon online."""
     cp = subprocess.run(
         GLUSTERD_ARGV, capture_output=True, text=True, timeout=60, check=False
     )
@@ -400,22 +413,25 @@ def restart_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> float:
             return False
         return not offline
 
+    # Less than the whole timeout: a daemon that failed to start does not
+    # come back by itself.
     try:
-        _wait("every brick and self-heal daemon online", all_online, timeout, 0.5)
+        _wait("every brick and self-heal daemon online", all_online, timeout / 3, 0.5)
     except FaultError:
         # glusterd 10 sometimes fails to re-attach the multiplexed self-heal
-        # daemon after a restart ("adding svc glustershd ... to existing
-        # process with pid -1" in glusterd.log): start the volumes whose
-        # daemon stayed offline again, as an administrator would.
+        # daemon after a restart: "adding svc glustershd ... to existing
+        # process with pid -1" in glusterd.log, and the new daemon's "binding
+        # to failed: Address already in use" while the old one still exits.
+        # Start the volumes whose daemon stayed offline again, as an
+        # administrator would.
         if not offline or not all(o.endswith(": Self-heal Daemon") for o in offline):
-            raise FaultError(f"after restarting glusterd: {offline} offline") from None
+            raise FaultError(f"after starting glusterd: {offline} offline") from None
         for volume in sorted({o.split(":")[0] for o in offline}):
             gluster_cli("volume", "start", volume, "force")
         try:
             _wait("every brick and self-heal daemon online", all_online, timeout, 0.5)
         except FaultError as e:
-            raise FaultError(f"{e} after restarting glusterd: {offline}") from None
-    return time.monotonic() - t0
+            raise FaultError(f"{e} after starting glusterd: {offline}") from None
 
 
 def _offline_processes() -> list[str]:

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
-import signal
-import subprocess
-import time
 import uuid
 from typing import Any
 
@@ -242,43 +238,15 @@ def test_auth_allow_excludes_this_client(scratch: str) -> None:
 # Last: it stops the real glusterd for a moment.
 
 
-def _stop_glusterd() -> None:
-    pid = int(faults.GLUSTERD_PIDFILE.read_text().strip())
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + faults.GLUSTERD_TIMEOUT
-    while faults._alive(pid) or faults._port_open(24007):
-        assert time.monotonic() < deadline, "glusterd did not stop"
-        time.sleep(0.2)
-
-
-def _start_glusterd() -> None:
-    """Start glusterd as scripts/cluster does and wait until all is online."""
-    subprocess.run(faults.GLUSTERD_ARGV, check=True, capture_output=True, timeout=60)
-    faults._wait(
-        "glusterd to answer `gluster volume list`",
-        faults._glusterd_answers,
-        faults.GLUSTERD_TIMEOUT,
-        0.5,
-    )
-
-    def all_online() -> bool:
-        try:
-            return not faults._offline_processes()
-        except faults.FaultError:
-            return False
-
-    faults._wait("every brick online", all_online, faults.GLUSTERD_TIMEOUT, 0.5)
-
-
 def test_glusterd_stopped(host: str, image: str) -> None:
-    _stop_glusterd()
+    faults.stop_glusterd()
     try:
         status, tcp = doctor(image, timeout=30)
         unix_status, unix = doctor(
             f"gluster+unix:///pyg_dist/x.img?socket={GLUSTERD_SOCKET}", timeout=30
         )
     finally:
-        _start_glusterd()
+        faults.start_glusterd()
     assert status == 1
     assert with_status(tcp, "fail") == [f"connect glusterd {host}:24007"]
     check = checks(tcp)[f"connect glusterd {host}:24007"]

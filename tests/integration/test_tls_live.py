@@ -463,3 +463,21 @@ def test_volume_certificate_depth_reaches_the_client(pki: Pki, image: str) -> No
                 assert dev.pread(16, 0) == bytes(16)
     finally:
         gluster("volume", "reset", VOLUME, "ssl.certificate-depth")
+
+
+def test_volume_cipher_list_reaches_the_client(pki: Pki, image: str) -> None:
+    # ssl.cipher-list lands in the client volfile as
+    # transport.socket.ssl-cipher-list. TLS 1.3 suites are outside its
+    # reach (on both sides), so a list OpenSSL does not know is what shows
+    # that ours came from the volume.
+    gluster("volume", "set", VOLUME, "ssl.cipher-list", "PYG-NO-SUCH-CIPHER")
+    try:
+        with pytest.raises(TlsError) as info:
+            open_tls(image, pki.options(pki.alice))
+        assert "'PYG-NO-SUCH-CIPHER'" in str(info.value)
+        assert "ssl.cipher-list" in str(info.value)
+        # Ours wins over the volume's.
+        with open_tls(image, pki.options(pki.alice, ciphers="HIGH")):
+            pass
+    finally:
+        gluster("volume", "reset", VOLUME, "ssl.cipher-list")
