@@ -21,7 +21,6 @@ from pygluster.errors import (
     MgmtError,
     RemoteProtocolError,
     ServersExhausted,
-    TlsError,
     TransportError,
 )
 from pygluster.rpc import glusterd
@@ -32,14 +31,14 @@ from pygluster.rpc.client import (
     UnixAddress,
     open_rpc_client,
 )
-from pygluster.tls import TlsOptions
+from pygluster.tls import NO_TLS, first_call_lost
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.sunrpc import Credentials
-    from pygluster.tls import TlsConfig
+    from pygluster.tls import TlsConfig, TlsOptions
     from pygluster.uri import GlusterURI, Server
     from pygluster.volfile import Brick
 
@@ -112,10 +111,6 @@ async def getspec(client: RpcClient, volume: str) -> str:
     return reply.spec
 
 
-#: No TLS options given: the cluster's conventions decide (pygluster.tls).
-_NO_TLS = TlsOptions()
-
-
 def _glusterd(
     address: Address,
     credentials: Credentials | None,
@@ -134,36 +129,6 @@ def _glusterd(
         call_timeout=call_timeout,
         tls=tls,
     )
-
-
-def plain_text_hint(
-    exc: ConnectionLost, who: str, tls_used: bool
-) -> ConnectionLost | TlsError:
-    """What to raise when the first call of a connection was cut off.
-
-    A gluster server that requires TLS takes our first RPC record for a
-    broken TLS hello and closes the connection (socket.c
-    ssl_complete_connection logs "wrong version number"): the lost
-    connection is the only sign we get. Over TLS, ``exc`` as it is.
-
-    Args:
-        who: ``glusterd`` or ``brick HOST:/PATH``, for the message.
-    """
-    if tls_used:
-        return exc
-    fix = _TLS_FIX["glusterd" if who.startswith("glusterd") else "brick"]
-    return TlsError(
-        f"{who} cut off our first plain-text call: it most likely requires "
-        f"TLS; use {fix} [{exc}]"
-    )
-
-
-_TLS_FIX = {
-    "glusterd": "tls-mgmt=on and a certificate glusterd's CA signed "
-    "(libgfapi does when /var/lib/glusterd/secure-access exists)",
-    "brick": "tls=on and a certificate the volume's CA signed "
-    "(gluster's own clients do when the volume has client.ssl on)",
-}
 
 
 def _getspec_hint(volume: str, errno_value: int) -> str:
@@ -202,11 +167,9 @@ async def fetch_volfile(
                 try:
                     text = await getspec(client, uri.volume)
                 except ConnectionLost as exc:
-                    if tls is not None:
-                        who = f"glusterd at {address}"
-                        raise TlsError(tls.refused_after_handshake(who, exc)) from exc
-                    who = f"glusterd at {address}"
-                    raise plain_text_hint(exc, who, False) from exc
+                    raise first_call_lost(
+                        exc, f"glusterd at {address}", tls, glusterd=True
+                    ) from exc
         except TransportError as exc:
             log.info("volfile server %s failed: %s", address, exc)
             attempts.append((str(address), exc))
@@ -225,7 +188,7 @@ async def port_by_brick(
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
-    tls: TlsOptions = _NO_TLS,
+    tls: TlsOptions = NO_TLS,
 ) -> int:
     """Ask the glusterd on ``host`` which TCP port serves ``brick_path``.
 
@@ -272,7 +235,7 @@ async def brick_ports(
     credentials: Credentials | None = None,
     connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
     call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
-    tls: TlsOptions = _NO_TLS,
+    tls: TlsOptions = NO_TLS,
 ) -> list[BrickPort]:
     """Portmap every brick concurrently; failures are reported, not raised."""
     results: list[BrickPort | None] = [None] * len(bricks)

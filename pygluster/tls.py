@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pygluster.errors import TlsError, TlsOptionError
+from pygluster.volfile import parse_switch
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -63,14 +64,18 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CERT_DEPTH",
     "DEFAULT_CIPHER_LIST",
+    "NOT_TLS_HERE",
+    "NO_TLS",
     "SECURE_ACCESS_FILE",
     "TlsConfig",
     "TlsMode",
     "TlsOptions",
     "auth_refusal_hint",
+    "cut_off_account",
     "default_cert_dirs",
     "describe_failure",
     "describe_session",
+    "first_call_lost",
     "tls_cause",
 ]
 
@@ -94,8 +99,6 @@ _VOLFILE_KEYS = {
     "depth": "transport.socket.ssl-cert-depth",
     "ciphers": "transport.socket.ssl-cipher-list",
 }
-_TRUE = frozenset({"on", "yes", "true", "enable", "1"})
-_FALSE = frozenset({"off", "no", "false", "disable", "0"})
 _DEPTH_RE = re.compile(r"^option transport\.socket\.ssl-cert-depth\s+(\d+)")
 # Longest verify depth we accept; OpenSSL's own default limit is 100.
 _MAX_DEPTH = 100
@@ -140,12 +143,10 @@ def _default_dir() -> str:
 
 
 def _switch(value: str, what: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise TlsOptionError(f"{what}={value}", "must be on or off")
+    switch = parse_switch(value)
+    if switch is None:
+        raise TlsOptionError(f"{what}={value}", "must be on or off")
+    return switch
 
 
 def _depth(value: str | int, what: str) -> int:
@@ -269,12 +270,8 @@ class TlsOptions:
         if self.io == "off":
             return None
         if self.io == "auto":
-            enabled = volfile_options.get(_SSL_ENABLED, "off")
-            try:
-                wanted = _switch(enabled, _SSL_ENABLED)
-            except TlsOptionError:
-                wanted = False
-            if not wanted:
+            # Not a boolean: off, as gluster's gf_string2boolean failure is.
+            if not parse_switch(volfile_options.get(_SSL_ENABLED, "off")):
                 return None
             reason = "the volume has client.ssl on"
         else:
@@ -298,7 +295,6 @@ class TlsOptions:
         """The TLS of a connection to glusterd (None over a unix socket)."""
         if unix or self.mgmt == "off":
             return None
-        depth = DEFAULT_CERT_DEPTH
         marker = _read_secure_access(self.secure_access_file)
         if self.mgmt == "auto":
             if marker is None:
@@ -306,8 +302,7 @@ class TlsOptions:
             reason = f"{self.secure_access_file} exists"
         else:
             reason = "tls-mgmt=on"
-        if marker is not None:
-            depth = marker
+        depth = marker if marker is not None else DEFAULT_CERT_DEPTH
         picked = {
             name: getattr(self, name)
             for name in _VOLFILE_KEYS
@@ -327,6 +322,10 @@ class TlsOptions:
             verify_name=self.verify_name,
             reason=reason,
         )
+
+
+#: No TLS options given: every choice is left to the cluster.
+NO_TLS = TlsOptions()
 
 
 def _read_secure_access(path: str) -> int | None:
@@ -445,24 +444,10 @@ class TlsConfig:
                     f"({_who(decoded)}) {words} {text}; renew it"
                 )
 
-    def refused_after_handshake(self, who: str, exc: BaseException) -> str:
-        """Why a server closed a fresh TLS connection at our first call.
-
-        Gluster servers judge our certificate after the TLS 1.3 handshake
-        and close; the alert saying why may be lost to the reset, and then
-        this is our best account (the server's log has the rest).
-        """
-        cause = tls_cause(exc)
-        reason = getattr(cause, "reason", None)
-        if reason in _ALERTS and reason not in _NOT_A_VERDICT:
-            return f"{who}: {describe_failure(exc, 'the server', self)}"
-        decoded = peer_cert_summary(self.cert)
-        what = f"{self.cert} ({_who(decoded)})" if decoded else self.cert
-        return (
-            f"{who} closed the TLS connection at our first call: it most likely "
-            f"refused our certificate {what}: is its CA in the server's "
-            "glusterfs.ca, and is it not revoked? (the server's log says why) "
-            f"[{exc}]"
+    def handshake_error(self, exc: BaseException, peer: str) -> TlsError:
+        """The error for a TLS handshake with ``peer`` that failed with ``exc``."""
+        return TlsError(
+            f"TLS handshake with {peer} ({self.reason}): {self.describe(exc, peer)}"
         )
 
     def check_chain(self, chain_length: int | None, peer: str) -> None:
@@ -490,6 +475,12 @@ class TlsConfig:
         return describe_failure(exc, peer, self)
 
 
+#: What a TLS client facing a plain-text gluster server is told.
+NOT_TLS_HERE = (
+    "the server does not use TLS here (server.ssl off on the volume, or "
+    "glusterd without secure-access): connect without it (tls=off / tls-mgmt=off)"
+)
+
 # Alerts a server sends about our certificate (OpenSSL reason codes), and
 # what to do about each.
 _ALERTS = {
@@ -511,16 +502,10 @@ _ALERTS = {
     "SSLV3_ALERT_HANDSHAKE_FAILURE": (
         "found no TLS version or cipher in common with us (ssl.cipher-list)"
     ),
-    "WRONG_VERSION_NUMBER": (
-        "did not answer in TLS: the server does not use TLS here "
-        "(server.ssl off on the volume, or glusterd without secure-access); "
-        "connect without it (tls=off / tls-mgmt=off)"
-    ),
+    "WRONG_VERSION_NUMBER": f"did not answer in TLS: {NOT_TLS_HERE}",
     "UNEXPECTED_EOF_WHILE_READING": (
-        "closed the connection in the TLS handshake: most likely it does not "
-        "use TLS here (server.ssl off on the volume, or glusterd without "
-        "secure-access; then connect with tls=off / tls-mgmt=off), else its "
-        "log says why"
+        "closed the connection in the TLS handshake: most likely "
+        f"{NOT_TLS_HERE}; else its log says why"
     ),
 }
 
@@ -614,14 +599,71 @@ def auth_refusal_hint(config: TlsConfig | None) -> str:
     (authenticate.c gf_authenticate).
     """
     if config is None:
-        return " (auth.allow / auth.reject / auth.login refused this client)"
+        return "auth.allow / auth.reject / auth.login refused this client"
     decoded = peer_cert_summary(config.cert)
     name = common_name(decoded) if decoded is not None else None
     who = f"CN {name!r}" if name else "CN"
     return (
-        f" (auth.ssl-allow must list our certificate's {who} from {config.cert}, "
-        "and auth.reject must not name our address)"
+        f"auth.ssl-allow must list our certificate's {who} from {config.cert}, "
+        "and auth.reject must not name our address"
     )
+
+
+def cut_off_account(config: TlsConfig | None, who: str, *, glusterd: bool) -> str:
+    """Why ``who`` most likely closed a fresh connection at our first call.
+
+    Over plain text: a gluster server that requires TLS takes our first RPC
+    record for a broken TLS hello and closes (socket.c
+    ssl_complete_connection logs "wrong version number"). Over TLS: gluster
+    servers judge our certificate after the TLS 1.3 handshake and close, and
+    the alert saying why may be lost to the reset (the server's log has it).
+
+    Args:
+        who: ``glusterd at HOST:PORT`` or ``brick HOST:/PATH ...``.
+        glusterd: the server is glusterd (else a brick).
+    """
+    if config is None:
+        subject, fix = (
+            ("glusterd", _TLS_FIX_GLUSTERD)
+            if glusterd
+            else ("the brick", _TLS_FIX_BRICK)
+        )
+        return (
+            f"{who} cut off our first plain-text call: most likely {subject} "
+            f"requires TLS; use {fix}"
+        )
+    decoded = peer_cert_summary(config.cert)
+    what = f"{config.cert} ({_who(decoded)})" if decoded else config.cert
+    return (
+        f"{who} closed the TLS connection at our first call: it most likely "
+        f"refused our certificate {what}: is its CA in the server's "
+        "glusterfs.ca, and is it not revoked? (the server's log says why)"
+    )
+
+
+_TLS_FIX_GLUSTERD = (
+    "tls-mgmt=on and a certificate glusterd's CA signed "
+    "(libgfapi does when /var/lib/glusterd/secure-access exists)"
+)
+_TLS_FIX_BRICK = (
+    "tls=on and a certificate the volume's CA signed "
+    "(gluster's own clients do when the volume has client.ssl on)"
+)
+
+
+def first_call_lost(
+    exc: BaseException, who: str, config: TlsConfig | None, *, glusterd: bool
+) -> TlsError:
+    """The error for a connection ``who`` closed at its first call.
+
+    A TLS alert that says why (unknown CA, expired...) is reported as such;
+    otherwise :func:`cut_off_account` with the connection's own error.
+    """
+    reason = getattr(tls_cause(exc), "reason", None)
+    if config is not None and reason in _ALERTS and reason not in _NOT_A_VERDICT:
+        return TlsError(f"{who}: {describe_failure(exc, 'the server', config)}")
+    account = cut_off_account(config, who, glusterd=glusterd)
+    return TlsError(f"{account} [{exc}]")
 
 
 def describe_session(

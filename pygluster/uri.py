@@ -36,7 +36,7 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 from pygluster.errors import GlusterWarning, TlsOptionError, URIError
-from pygluster.tls import TlsOptions
+from pygluster.tls import NO_TLS, TlsOptions
 
 __all__ = ["DEFAULT_PORT", "GlusterURI", "Server"]
 
@@ -85,9 +85,6 @@ _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # left readable in paths; everything else, '%', '?', '#' and non-ASCII
 # included, is percent-encoded as UTF-8.
 _PATH_SAFE = "/!$&'()*+,;=:@"
-
-# No TLS options given: every choice is left to the cluster.
-_NO_TLS = TlsOptions()
 
 _URL_FORM = (
     "gluster[+tcp|+unix]://[host[:port]]/volume/path/to/image"
@@ -295,7 +292,7 @@ class GlusterURI:
     servers: tuple[Server, ...]
     volume: str
     path: str | None
-    tls: TlsOptions = _NO_TLS
+    tls: TlsOptions = NO_TLS
 
     def __post_init__(self) -> None:
         try:
@@ -528,14 +525,14 @@ def _parse_url(
                 "gluster+unix takes no host or port (three slashes, then the "
                 "volume; the socket goes in ?socket=)"
             )
-        socket, tls = _parse_query(query, unix=True) if query else (None, _NO_TLS)
+        socket, tls = _parse_query(query, unix=True) if query else (None, NO_TLS)
         if socket is None:
             raise _Reject("gluster+unix needs ?socket=/path/to/glusterd.socket")
         server = Server("unix", socket=socket)
     else:
         if question and not query:
             raise _Reject("an empty query ('?' with nothing after it)")
-        tls = _parse_query(query, unix=False)[1] if question else _NO_TLS
+        tls = _parse_query(query, unix=False)[1] if question else NO_TLS
         host, port = _parse_authority(authority)
         server = Server("tcp", host=host, port=port)
     return [server], volume, path, tls, transport == "rdma"

@@ -47,6 +47,7 @@ __all__ = [
     "format_tree",
     "format_volfile",
     "parse",
+    "parse_switch",
 ]
 
 
@@ -297,6 +298,21 @@ def _brick(xl: Xlator) -> Brick:
         ping_timeout=_time_option(xl, "ping-timeout", 0, _MAX_PING_TIMEOUT),
         frame_timeout=_time_option(xl, "frame-timeout", 1, _MAX_FRAME_TIMEOUT),
     )
+
+
+#: gf_string2boolean's words (common-utils.c).
+_TRUE = frozenset({"on", "yes", "true", "enable", "1"})
+_FALSE = frozenset({"off", "no", "false", "disable", "0"})
+
+
+def parse_switch(text: str) -> bool | None:
+    """A boolean option value as gluster reads it; None if it is not one."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    return None
 
 
 # client.c options[]: ping-timeout is a TIME in 0..1013 s, frame-timeout in

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pygluster.rpc import fops, xdr
 from pygluster.rpc.glusterd import OldDict
+from pygluster.tls import TlsOptions
 
 if TYPE_CHECKING:
     import enum
@@ -119,3 +120,25 @@ def xdata_values() -> st.SearchStrategy[fops.Xdata]:
     )
     pairs = st.dictionaries(keys, dict_values(), max_size=_MAX_ITEMS)
     return st.none() | pairs
+
+
+#: Paths and cipher lists for TLS options: URL-hostile characters and any
+#: text but NUL (which TlsOptions refuses).
+_TLS_TEXTS = st.one_of(
+    st.sampled_from(["/etc/ssl/glusterfs.pem", "/a b/%?&=#.pem", "é.pem"]),
+    st.text(min_size=1, max_size=12).filter(lambda t: "\x00" not in t),
+)
+
+#: Any valid TlsOptions (but secure_access_file, left at its default).
+tls_options = st.builds(
+    TlsOptions,
+    io=st.sampled_from(["auto", "on", "off"]),
+    mgmt=st.sampled_from(["auto", "on", "off"]),
+    cert=st.one_of(st.none(), _TLS_TEXTS),
+    key=st.one_of(st.none(), _TLS_TEXTS),
+    ca=st.one_of(st.none(), _TLS_TEXTS),
+    crl=st.one_of(st.none(), _TLS_TEXTS),
+    depth=st.one_of(st.none(), st.integers(0, 100)),
+    ciphers=st.one_of(st.none(), _TLS_TEXTS),
+    verify_name=st.booleans(),
+)

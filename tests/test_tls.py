@@ -23,6 +23,7 @@ from pygluster.tls import (
     default_cert_dirs,
     describe_failure,
 )
+from tests.strategies import tls_options
 from tests.tlsca import Authority
 
 if TYPE_CHECKING:
@@ -30,23 +31,9 @@ if TYPE_CHECKING:
 
 SSL_ON = {"transport.socket.ssl-enabled": "on"}
 
-texts = st.text(min_size=1, max_size=10).filter(lambda t: "\x00" not in t)
-options = st.builds(
-    TlsOptions,
-    io=st.sampled_from(["auto", "on", "off"]),
-    mgmt=st.sampled_from(["auto", "on", "off"]),
-    cert=st.one_of(st.none(), texts),
-    key=st.one_of(st.none(), texts),
-    ca=st.one_of(st.none(), texts),
-    crl=st.one_of(st.none(), texts),
-    depth=st.one_of(st.none(), st.integers(0, 100)),
-    ciphers=st.one_of(st.none(), texts),
-    verify_name=st.booleans(),
-)
-
 
 class TestOptions:
-    @given(options)
+    @given(tls_options)
     def test_keys_roundtrip(self, tls: TlsOptions) -> None:
         assert TlsOptions.from_keys(tls.to_keys()) == tls
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pygluster.errors import GlusterWarning, URIError
 from pygluster.tls import TlsOptions
 from pygluster.uri import DEFAULT_PORT, GlusterURI, Server
+from tests.strategies import tls_options
 
 URL_FORM = "gluster[+tcp|+unix]://[host[:port]]/volume/path/to/image"
 JSON_FORM = 'json:{"driver":"gluster"'
@@ -670,22 +671,6 @@ names = st.one_of(
     st.text(min_size=1, max_size=12),
 ).filter(lambda n: "/" not in n and "\x00" not in n and n not in (".", ".."))
 paths = st.lists(names, min_size=1, max_size=4).map("/".join)
-tls_texts = st.one_of(
-    st.sampled_from(["/etc/ssl/glusterfs.pem", "/a b/%?&=#.pem", "é.pem"]),
-    st.text(min_size=1, max_size=12).filter(lambda t: "\x00" not in t),
-)
-tls_options = st.builds(
-    TlsOptions,
-    io=st.sampled_from(["auto", "on", "off"]),
-    mgmt=st.sampled_from(["auto", "on", "off"]),
-    cert=st.one_of(st.none(), tls_texts),
-    key=st.one_of(st.none(), tls_texts),
-    ca=st.one_of(st.none(), tls_texts),
-    crl=st.one_of(st.none(), tls_texts),
-    depth=st.one_of(st.none(), st.integers(0, 100)),
-    ciphers=st.one_of(st.none(), tls_texts),
-    verify_name=st.booleans(),
-)
 uris = st.builds(
     GlusterURI,
     st.lists(servers, min_size=1, max_size=3).map(tuple),

@@ -90,7 +90,7 @@ from pygluster.rpc.connection import (
     ServerCall,
 )
 from pygluster.rpc.sunrpc import Credentials, OpaqueAuth
-from pygluster.tls import describe_failure
+from pygluster.tls import NOT_TLS_HERE, describe_failure
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -556,9 +556,6 @@ class RpcClient:
                 await self._send_rest(self._sock, xid, procedure, buffers, 0, waiter)
                 return xid
             assert self._stream is not None
-            if len(buffers) > 1 and len(buffers[-1]) < _JOIN_PAYLOAD_BELOW:
-                # One send (one TLS record) rather than a header alone.
-                buffers = [b"".join(buffers)]
             try:
                 with trio.fail_at(waiter.deadline):
                     for buffer in buffers:
@@ -1000,9 +997,7 @@ async def _start_tls(
         tls.check_chain(_verified_chain_length(tls_sock), peer)
     except OSError as exc:
         tls_sock.close()
-        raise TlsError(
-            f"TLS handshake with {peer} ({tls.reason}): {tls.describe(exc, peer)}"
-        ) from exc
+        raise tls.handshake_error(exc, peer) from exc
     except BaseException:
         tls_sock.close()
         raise
@@ -1033,9 +1028,7 @@ async def start_tls(
         tls.check_chain(_verified_chain_length(stream), peer)
     except (trio.BrokenResourceError, OSError) as exc:
         await trio.aclose_forcefully(stream)
-        raise TlsError(
-            f"TLS handshake with {peer} ({tls.reason}): {tls.describe(exc, peer)}"
-        ) from exc
+        raise tls.handshake_error(exc, peer) from exc
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise
@@ -1110,22 +1103,17 @@ async def open_rpc_client(
     """
     limit = connect_timeout if connect_timeout is not None else math.inf
     transport: trio.abc.Stream | socket.socket | None = None
-    connected = False
     with trio.move_on_after(limit) as scope:
-        sock = await _connect(address)
-        connected = True
-        transport = sock
+        transport = await _connect(address)
         if tls is not None and isinstance(address, TcpAddress):
-            transport = await _start_tls(sock, address, tls)
+            transport = await _start_tls(transport, address, tls)
     if scope.cancelled_caught or transport is None:
-        if connected and tls is not None:
+        if transport is not None and tls is not None:
             # A TLS client's hello to a plain-text gluster server is read as
             # the start of a huge RPC record: the server waits for the rest.
             raise TlsError(
                 f"TLS handshake with {address} ({tls.reason}) got no answer in "
-                f"{limit:g} s: the server does not seem to use TLS here "
-                "(server.ssl off on the volume, or glusterd without "
-                "secure-access); connect without it (tls=off / tls-mgmt=off)"
+                f"{limit:g} s: most likely {NOT_TLS_HERE}"
             )
         raise RpcTimeout(f"connecting to {address} took longer than {limit:g} s")
     async with client_over_stream(transport, str(address), **options) as client:

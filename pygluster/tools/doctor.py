@@ -48,7 +48,12 @@ from pygluster.rpc import fops, glusterd
 from pygluster.rpc.client import DEFAULT_CONNECT_TIMEOUT, client_over_stream, start_tls
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
-from pygluster.tls import auth_refusal_hint, describe_session
+from pygluster.tls import (
+    NOT_TLS_HERE,
+    auth_refusal_hint,
+    cut_off_account,
+    describe_session,
+)
 from pygluster.xlators.base import iatt_is_dir, iatt_is_reg
 from pygluster.xlators.client import DEFAULT_PING_TIMEOUT, setvolume_dict
 from pygluster.xlators.graph import open_client_graph, plan
@@ -274,11 +279,16 @@ async def _dump(client: RpcClient) -> glusterd.GfDumpRsp:
 class _Connected:
     """A stream we connected ourselves, and the address it is bound to."""
 
-    #: The TLS the connection runs, None for plain text.
-    tls: TlsConfig | None = None
-
-    def __init__(self, stream: trio.abc.Stream, local: str, remote: str) -> None:
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        local: str,
+        remote: str,
+        tls: TlsConfig | None = None,
+    ) -> None:
         self.stream = stream
+        #: The TLS the connection runs, None for plain text.
+        self.tls = tls
         self.local = local
         self.remote = remote
 
@@ -462,9 +472,7 @@ class _Doctor:
                 "fail",
                 f"no TLS answer within {_limit(self.connect_timeout):g} s "
                 f"({tls.reason})",
-                "the server does not seem to use TLS here (server.ssl off on "
-                "the volume, or glusterd without secure-access): connect "
-                "without it (tls=off / tls-mgmt=off)",
+                f"most likely {NOT_TLS_HERE}",
                 timer,
             )
             return None
@@ -472,9 +480,7 @@ class _Doctor:
         detail = f"{describe_session(stream.version(), stream.cipher(), peer)}"
         detail += f"; ours {tls.cert} ({tls.reason})"
         checks.add(name, "ok", detail, None, timer)
-        upgraded = _Connected(stream, connected.local, connected.remote)
-        upgraded.tls = tls
-        return upgraded
+        return _Connected(stream, connected.local, connected.remote, tls)
 
     async def _reach_glusterd(self, server: Server) -> _Connected | None:
         name = f"connect glusterd {server}"
@@ -548,7 +554,7 @@ class _Doctor:
             return self.checks.failed(
                 name,
                 f"glusterd closed the connection at DUMP: {exc}",
-                _cut_off_fix(connected.tls, "glusterd"),
+                cut_off_account(connected.tls, f"glusterd at {server}", glusterd=True),
                 timer,
             )
         except GlusterError as exc:
@@ -850,7 +856,7 @@ class _Doctor:
             return checks.failed(
                 name,
                 f"the brick closed the connection at DUMP: {exc}",
-                _cut_off_fix(connected.tls, "brick"),
+                cut_off_account(connected.tls, f"brick {brick}", glusterd=False),
                 timer,
             )
         except GlusterError as exc:
@@ -895,7 +901,7 @@ class _Doctor:
             fix: str | None = None
             if reply.op_errno == errno.EACCES and connected.tls is not None:
                 fix = (
-                    f"{auth_refusal_hint(connected.tls).strip(' ()')}: "
+                    f"{auth_refusal_hint(connected.tls)}: "
                     f"`gluster volume get {self.volume} auth.ssl-allow` shows the "
                     f"list, `gluster volume set {self.volume} auth.ssl-allow "
                     "CN1,CN2,...` sets it"
@@ -1118,26 +1124,6 @@ def _tls_fix(tls: TlsConfig) -> str:
         f"TLS is used because {tls.reason}; give working files with "
         "--tls-cert/--tls-key/--tls-ca (or the URI's tls-* keys), or "
         "--tls off / --tls-mgmt off where the server does not use TLS"
-    )
-
-
-def _cut_off_fix(tls: TlsConfig | None, who: str) -> str:
-    """The fix when a server closes the connection at the first call."""
-    if tls is None:
-        what = (
-            "glusterd requires TLS (secure-access on its machine): --tls-mgmt on"
-            if who == "glusterd"
-            else "the volume requires TLS (server.ssl on): --tls on"
-        )
-        return (
-            f"a plain-text call was cut off: most likely {what}, with a "
-            "certificate its CA signed (gluster's glusterfs.pem/.key/.ca or "
-            "--tls-cert/--tls-key/--tls-ca)"
-        )
-    return (
-        f"the {who} most likely refused our certificate {tls.cert}: is its CA "
-        "in the server's glusterfs.ca, is it unexpired and not revoked? (the "
-        "server's log says why)"
     )
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 from pygluster.errors import FopError, UnsupportedVolume
-from pygluster.tls import TlsOptions
+from pygluster.tls import NO_TLS, TlsOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -259,7 +259,7 @@ class BuildContext:
     connect_timeout: float | None
     request_timeout: float | None
     write_behind: bool | None = None
-    tls: TlsOptions = field(default_factory=TlsOptions)
+    tls: TlsOptions = NO_TLS
 
 
 #: Volfile type ("cluster/replicate") -> the translator class that runs it.

@@ -40,13 +40,13 @@ from pygluster.errors import (
     TransportError,
     XdrError,
 )
-from pygluster.mgmt import plain_text_hint, port_by_brick
+from pygluster.mgmt import port_by_brick
 from pygluster.rpc import callback, fops, glusterd, xdr
 from pygluster.rpc.client import TcpAddress, open_rpc_client
 from pygluster.rpc.fops import DictValue, EntrylkCmd, GfOpenFlags, LkCmd, LkType
 from pygluster.rpc.programs import ProgramNumber
 from pygluster.rpc.sunrpc import Credentials
-from pygluster.tls import TlsOptions, auth_refusal_hint
+from pygluster.tls import NO_TLS, auth_refusal_hint, first_call_lost
 from pygluster.xlators.base import (
     INODELK_COUNT,
     INODELK_DOM_COUNT,
@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from pygluster.rpc.client import RpcClient
     from pygluster.rpc.fops import GfDict, GfStatfs, GfxIattx, Xdata
     from pygluster.rpc.programs import Procedure
-    from pygluster.tls import TlsConfig
+    from pygluster.tls import TlsConfig, TlsOptions
     from pygluster.volfile import Brick
     from pygluster.volfile import Xlator as VolfileXlator
     from pygluster.xlators.base import BuildContext, ReadInto
@@ -208,7 +208,7 @@ class ClientXlator(Xlator):
         self._connect_timeout = connect_timeout
         #: The caller's TLS options; with the volfile's ssl options they
         #: decide whether (and how) the brick connection uses TLS.
-        self.tls = tls if tls is not None else TlsOptions()
+        self.tls = tls if tls is not None else NO_TLS
         self._rpc: RpcClient | None = None
         self._run_scope = trio.CancelScope()
         self._stopping = False
@@ -401,11 +401,7 @@ class ClientXlator(Xlator):
                 )
             except ConnectionLost as exc:
                 who = f"brick {self.brick} (port {port})"
-                if tls is not None:
-                    # TLS 1.3: the brick judges our certificate after the
-                    # handshake, and a refusal ends the first call.
-                    raise TlsError(tls.refused_after_handshake(who, exc)) from exc
-                raise plain_text_hint(exc, who, False) from exc
+                raise first_call_lost(exc, who, tls, glusterd=False) from exc
             offered = {(p.prognum, p.progver) for p in dump.prog}
             if (ProgramNumber.GLUSTER_FOP, fops.FOP_PROGRAM.version) not in offered:
                 raise MgmtError(
@@ -492,7 +488,7 @@ class ClientXlator(Xlator):
         if reply.op_ret < 0:
             hint = message or "no reason given"
             if reply.op_errno == errno.EACCES:
-                hint += auth_refusal_hint(tls)
+                hint += f" ({auth_refusal_hint(tls)})"
             raise MgmtError("SETVOLUME", str(self.brick), reply.op_errno, hint)
         if glusterd.dict_str(reply.dict, "child_up") == "0":
             raise MgmtError(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from pygluster._concurrency import background_nursery, run_all
 from pygluster.errors import GlusterError, UnsupportedVolume, VolfileError
-from pygluster.tls import TlsOptions
+from pygluster.tls import NO_TLS
 
 # Imported for their @xlator_type registration.
 from pygluster.xlators import afr as _afr  # noqa: F401
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from pygluster.rpc.sunrpc import Credentials
+    from pygluster.tls import TlsOptions
     from pygluster.volfile import Graph
     from pygluster.volfile import Xlator as VolfileXlator
     from pygluster.xlators.base import Xlator
@@ -225,7 +226,7 @@ async def open_client_graph(
             connect_timeout=connect_timeout,
             request_timeout=request_timeout,
             write_behind=write_behind,
-            tls=tls if tls is not None else TlsOptions(),
+            tls=tls if tls is not None else NO_TLS,
         )
 
         # Children come before parents in a volfile (Graph checks it), so

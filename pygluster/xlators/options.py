@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pygluster.volfile import parse_switch
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = ["parse_bool_option", "parse_size_option"]
-
-#: gf_string2boolean's words (common-utils.c).
-_TRUE = frozenset({"on", "yes", "true", "enable", "1"})
-_FALSE = frozenset({"off", "no", "false", "disable", "0"})
 
 
 def parse_bool_option(options: Mapping[str, str], key: str, default: bool) -> bool:
@@ -23,12 +21,10 @@ def parse_bool_option(options: Mapping[str, str], key: str, default: bool) -> bo
     value = options.get(key)
     if value is None:
         return default
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ValueError(f"option {key} {value!r} is not a boolean")
+    switch = parse_switch(value)
+    if switch is None:
+        raise ValueError(f"option {key} {value!r} is not a boolean")
+    return switch
 
 
 def parse_size_option(text: str, units: Mapping[str, int], option: str = "") -> int:

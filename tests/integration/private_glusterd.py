@@ -24,6 +24,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 __all__ = ["PrivateGlusterd", "PrivatePool"]
@@ -33,9 +34,15 @@ _PRIVATE_MOUNTS = ("/run", "/var/lib/glusterd", "/var/log/glusterfs")
 
 class PrivateGlusterd:
     """Start with :meth:`start`, end with :meth:`stop` (kills everything in
-    the namespace). ``secure_access`` creates the management-TLS marker."""
+    the namespace). ``secure_access`` creates the management-TLS marker.
 
-    def __init__(self, host: str, brick_root: Path, *, secure_access: bool) -> None:
+    Args:
+        host: the brick host name its volumes use.
+    """
+
+    def __init__(
+        self, host: str, brick_root: Path, *, secure_access: bool = False
+    ) -> None:
         self.host = host
         self.brick_root = brick_root
         self.secure_access = secure_access
@@ -46,20 +53,11 @@ class PrivateGlusterd:
         assert self._holder is not None, "not started"
         return self._holder.pid
 
-    def command(self, *args: str) -> list[str]:
-        """``args`` as a command line that runs inside the namespaces."""
-        return ["nsenter", "-t", str(self.pid), "-n", "-m", *args]
-
     def run(
         self, *args: str, timeout: float = 60, check: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self.command(*args),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=check,
-        )
+        """A command inside the namespaces."""
+        return _nsenter(self.pid, *args, timeout=timeout, check=check)
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """The pygluster command, inside."""
@@ -70,11 +68,25 @@ class PrivateGlusterd:
             "gluster", "--mode=script", *args, timeout=120, check=True
         ).stdout
 
-    def start(self) -> None:
+    def start(
+        self,
+        *,
+        network: Sequence[str] = (),
+        wire: Callable[[int], None] | None = None,
+    ) -> None:
+        """Make the namespaces and start glusterd in them.
+
+        Args:
+            network: shell commands that set up interfaces beside loopback.
+            wire: called with the holder's pid once the namespaces exist,
+                before ``network`` runs (to move an interface in).
+        """
         self._holder = _holder()
         try:
             _wait_for_namespace(self.pid)
-            script = ["ip link set lo up"]
+            if wire is not None:
+                wire(self.pid)
+            script = ["ip link set lo up", *network]
             script += [f"mount -t tmpfs tmpfs {path}" for path in _PRIVATE_MOUNTS]
             script += ["mkdir -p /run/gluster /var/log/glusterfs/bricks"]
             if self.secure_access:
@@ -84,7 +96,9 @@ class PrivateGlusterd:
             deadline = time.monotonic() + 30
             while self.run("gluster", "--mode=script", "volume", "list").returncode:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the private glusterd did not come up")
+                    raise RuntimeError(
+                        f"the private glusterd {self.host} did not come up"
+                    )
                 time.sleep(0.2)
         except BaseException:
             self.stop()
@@ -96,16 +110,18 @@ class PrivateGlusterd:
         self.gluster("volume", "create", name, f"{self.host}:{brick}", "force")
         self.gluster("volume", "start", name)
 
+    def kill_glusterd(self) -> None:
+        """SIGKILL glusterd (its bricks keep running)."""
+        for pid in _pids_in(self.pid):
+            if _comm(pid) == "glusterd":
+                os.kill(pid, signal.SIGKILL)
+
     def stop(self) -> None:
         """Kill every process in the namespace (glusterd, bricks), then the
         holder; the private mounts go with the namespace."""
         if self._holder is None:
             return
-        for pid in _pids_in(self.pid):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        self._holder.kill()
-        self._holder.wait(timeout=30)
+        _kill_namespace(self._holder)
         self._holder = None
         shutil.rmtree(self.brick_root, ignore_errors=True)
 
@@ -119,11 +135,33 @@ def _holder() -> subprocess.Popen[bytes]:
     )
 
 
+def _nsenter(
+    pid: int, *args: str, mount: bool = True, timeout: float = 120, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """A command in ``pid``'s network (and mount) namespace."""
+    return subprocess.run(
+        ["nsenter", "-t", str(pid), "-n", *(["-m"] if mount else []), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )
+
+
+def _kill_namespace(holder: subprocess.Popen[bytes]) -> None:
+    """SIGKILL every process in the holder's namespace, then the holder."""
+    for pid in _pids_in(holder.pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    holder.kill()
+    holder.wait(timeout=30)
+
+
 class PrivatePool:
-    """A trusted pool of glusterd nodes, each in namespaces of its own, on a
-    bridge in a hub namespace: node ``i`` is 10.77.0.i, the hub (where the
-    clients under test run) 10.77.0.254. Every address lives in namespaces
-    this class creates; none is reachable from the machine's own.
+    """A trusted pool of :class:`PrivateGlusterd` nodes on a bridge in a hub
+    namespace: node ``i`` is 10.77.0.i, the hub (where the clients under test
+    run) 10.77.0.254. Every address lives in namespaces this class creates;
+    none is reachable from the machine's own.
 
     Brick hosts are the nodes' addresses (glusterd takes IP addresses as
     peers and brick hosts; only localhost and 127.0.0.1 are refused).
@@ -133,87 +171,56 @@ class PrivatePool:
 
     def __init__(self, brick_root: Path, nodes: int = 3) -> None:
         self.brick_root = brick_root
-        self.count = nodes
+        self.nodes = [
+            PrivateGlusterd(self.address(node), brick_root)
+            for node in range(1, nodes + 1)
+        ]
         self._hub: subprocess.Popen[bytes] | None = None
-        self._nodes: list[subprocess.Popen[bytes]] = []
 
     def address(self, node: int) -> str:
         return f"{self.SUBNET}.{node}"
 
-    def _in(
-        self, pid: int, *args: str, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["nsenter", "-t", str(pid), "-n", "-m", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=check,
-        )
-
     def hub(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run a command in the hub namespace (a client's view of the pool)."""
         assert self._hub is not None, "not started"
-        return subprocess.run(
-            ["nsenter", "-t", str(self._hub.pid), "-n", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return _nsenter(self._hub.pid, *args, mount=False, timeout=timeout)
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """The pygluster command, in the hub."""
         return self.hub(sys.executable, "-m", "pygluster.cli", *args, timeout=timeout)
 
     def gluster(self, node: int, *args: str) -> str:
-        return self._in(
-            self._nodes[node - 1].pid, "gluster", "--mode=script", *args
-        ).stdout
+        return self.nodes[node - 1].gluster(*args)
 
     def start(self) -> None:
         try:
             self._hub = _holder()
             _wait_for_namespace(self._hub.pid)
-            hub = str(self._hub.pid)
             for command in (
                 "ip link add br0 type bridge",
                 f"ip addr add {self.SUBNET}.254/24 dev br0",
                 "ip link set br0 up",
                 "ip link set lo up",
             ):
-                subprocess.run(
-                    ["nsenter", "-t", hub, "-n", *command.split()], check=True
+                self._in_hub(*command.split())
+            for number, node in enumerate(self.nodes, 1):
+
+                def wire(pid: int, veth: str = f"v{number}") -> None:
+                    self._in_hub("ip", "link", "add", veth, "type", "veth", "peer",
+                                 "name", "eth0", "netns", str(pid))  # fmt: skip
+                    self._in_hub("ip", "link", "set", veth, "master", "br0", "up")
+
+                node.start(
+                    network=(
+                        f"ip addr add {node.host}/24 dev eth0",
+                        "ip link set eth0 up",
+                    ),
+                    wire=wire,
                 )
-            for node in range(1, self.count + 1):
-                holder = _holder()
-                self._nodes.append(holder)
-                _wait_for_namespace(holder.pid)
-                subprocess.run(
-                    ["nsenter", "-t", hub, "-n", "ip", "link", "add", f"v{node}",
-                     "type", "veth", "peer", "name", "eth0", "netns", str(holder.pid)],
-                    check=True,
-                )  # fmt: skip
-                subprocess.run(
-                    ["nsenter", "-t", hub, "-n", "ip", "link", "set", f"v{node}",
-                     "master", "br0", "up"],
-                    check=True,
-                )  # fmt: skip
-                script = [
-                    "ip link set lo up",
-                    f"ip addr add {self.address(node)}/24 dev eth0",
-                    "ip link set eth0 up",
-                ]
-                script += [f"mount -t tmpfs tmpfs {path}" for path in _PRIVATE_MOUNTS]
-                script.append("mkdir -p /run/gluster /var/log/glusterfs/bricks")
-                self._in(holder.pid, "sh", "-ec", "; ".join(script))
-                self._in(holder.pid, "glusterd")
-            for node in range(1, self.count + 1):
-                self._wait_answers(node)
-            for node in range(2, self.count + 1):
-                self.gluster(1, "peer", "probe", self.address(node))
+            for node in self.nodes[1:]:
+                self.gluster(1, "peer", "probe", node.host)
             deadline = time.monotonic() + 60
-            while self.gluster(1, "pool", "list").count("Connected") < self.count:
+            while self.gluster(1, "pool", "list").count("Connected") < len(self.nodes):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the pool's peers did not all connect")
                 time.sleep(0.2)
@@ -221,41 +228,30 @@ class PrivatePool:
             self.stop()
             raise
 
-    def _wait_answers(self, node: int) -> None:
-        deadline = time.monotonic() + 30
-        pid = self._nodes[node - 1].pid
-        while self._in(
-            pid, "gluster", "--mode=script", "volume", "list", check=False
-        ).returncode:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"glusterd on node {node} did not come up")
-            time.sleep(0.2)
+    def _in_hub(self, *args: str) -> None:
+        assert self._hub is not None
+        _nsenter(self._hub.pid, *args, mount=False, check=True)
 
     def create_volume(self, name: str, *layout: str) -> None:
         """A volume with one brick per node (``layout``: e.g. replica 3)."""
         bricks = []
-        for node in range(1, self.count + 1):
-            path = self.brick_root / name / f"n{node}"
+        for number, node in enumerate(self.nodes, 1):
+            path = self.brick_root / name / f"n{number}"
             path.mkdir(parents=True, exist_ok=True)
-            bricks.append(f"{self.address(node)}:{path}")
+            bricks.append(f"{node.host}:{path}")
         self.gluster(1, "volume", "create", name, *layout, *bricks, "force")
         self.gluster(1, "volume", "start", name)
 
     def kill_glusterd(self, node: int) -> None:
         """SIGKILL the node's glusterd (its bricks keep running)."""
-        for pid in _pids_in(self._nodes[node - 1].pid):
-            if _comm(pid) == "glusterd":
-                os.kill(pid, signal.SIGKILL)
+        self.nodes[node - 1].kill_glusterd()
 
     def stop(self) -> None:
-        for holder in [*self._nodes, *([self._hub] if self._hub else [])]:
-            for pid in _pids_in(holder.pid):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            holder.kill()
-            holder.wait(timeout=30)
-        self._nodes.clear()
-        self._hub = None
+        for node in self.nodes:
+            node.stop()
+        if self._hub is not None:
+            _kill_namespace(self._hub)
+            self._hub = None
         shutil.rmtree(self.brick_root, ignore_errors=True)
 
 
