@@ -24,11 +24,16 @@ the server or brick, and the operation.
     │   └── QuorumError                   a replica set has too few bricks (ENOTCONN)
     ├── UnsupportedVolume                 the volume needs a translator we lack
     ├── LayoutHoleError(LookupError)      no DHT range holds a name's hash
-    └── TransportError                    socket-level failure
-        ├── TlsError                      TLS set-up failed or was refused
-        ├── ConnectionLost                peer closed, or the reader died
-        ├── ServersExhausted              every volfile server/address failed
-        └── RpcTimeout(TimeoutError)      a deadline expired
+    ├── TransportError                    socket-level failure
+    │   ├── TlsError                      TLS set-up failed or was refused
+    │   ├── ConnectionLost                peer closed, or the reader died
+    │   ├── ServersExhausted              every volfile server/address failed
+    │   └── RpcTimeout(TimeoutError)      a deadline expired
+    ├── CommandError                      a command failed for a reason of its own
+    │   └── UsageError                    arguments that do not fit together
+    ├── BenchError                        a benchmark step failed
+    └── ClusterError                      a test cluster step failed (testing)
+        └── FaultError                    a fault step or bounded wait failed
 
     GlusterWarning(UserWarning)           something was accepted but changed
 """
@@ -44,9 +49,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BenchError",
+    "ClusterError",
     "CommandError",
     "ConnectionLost",
     "ErasureCodeError",
+    "FaultError",
     "FopError",
     "GlusterError",
     "GlusterWarning",
@@ -418,6 +425,16 @@ class UsageError(CommandError):
 
 class BenchError(GlusterError):
     """A benchmark step failed (a tool is missing or exited with an error)."""
+
+
+class ClusterError(GlusterError):
+    """Setting up or tearing down a test cluster failed (:mod:`pygluster.testing`):
+    the message names the step and carries the command's output."""
+
+
+class FaultError(ClusterError):
+    """A fault-injection step failed, or a bounded wait for the cluster to
+    reach a state ran out (the message says what it waited for and saw)."""
 
 
 class GlusterWarning(UserWarning):

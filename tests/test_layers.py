@@ -5,8 +5,8 @@ in a fresh interpreter and we look at what ended up in sys.modules.
 
 * The core (``pygluster`` top-level modules, ``pygluster.rpc``,
   ``pygluster.xlators``) loads nothing from the layers above it:
-  ``pygluster.capture``, ``pygluster.nbd`` and ``pygluster.tools``, which
-  load nothing of ``pygluster.cli``.
+  ``pygluster.capture``, ``pygluster.nbd``, ``pygluster.tools`` and
+  ``pygluster.testing``, which load nothing of ``pygluster.cli``.
 * Sans-IO: ``pygluster.rpc`` (all but its trio driver, ``rpc.client``) and
   ``pygluster.capture`` never load trio, nor do the pure codecs at the top.
 """
@@ -28,6 +28,7 @@ UPPER_LAYERS = (
     "pygluster.capture",
     "pygluster.nbd",
     "pygluster.tools",
+    "pygluster.testing",
     "pygluster.cli",
 )
 SANS_IO_PACKAGES = ("pygluster.rpc", "pygluster.capture")

@@ -6,7 +6,8 @@ or URI error, 1 for everything the cluster or the network said no to.
 
 Image commands: ``info``, ``create``, ``cp``, ``map``, ``rm`` and ``io`` (a
 qemu-io-like command language, parsed by :mod:`pygluster.cli.iolang`); the
-tools ``doctor``, ``bench`` and ``decode``. Each lives in its own module here;
+tools ``doctor``, ``bench`` and ``decode``; ``cluster`` sets up the local
+test cluster (:mod:`pygluster.testing`). Each lives in its own module here;
 all of them run on the async API (:mod:`pygluster.blockdev`) under one
 ``trio.run``.
 """
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from pygluster import events, mgmt
-from pygluster.cli import bench, cp, create, decode, doctor, info, io, nbd, rm
+from pygluster.cli import bench, cluster, cp, create, decode, doctor, info, io, nbd, rm
 from pygluster.cli import map as map_command
 from pygluster.cli import volfile as volfile_command
 from pygluster.cli.iolang import IoScriptError
@@ -52,6 +53,7 @@ _COMMANDS = (
     doctor,
     bench,
     decode,
+    cluster,
 )
 
 

@@ -1,22 +1,31 @@
-"""Fixtures for tests against the real local cluster that scripts/cluster starts.
+"""Fixtures for tests against the real local cluster, on the pygluster.testing
+plugin (``gluster_cluster``: packages, glusterd).
 
-These tests never skip: if glusterd is not reachable they fail, loudly. Point
-them at another cluster with PYGLUSTER_TEST_HOST (brick host / glusterd).
+These tests never skip: if no cluster can be set up they fail, loudly. The
+project's standing volumes (pyg_*, :func:`pygluster.testing.project_volumes`)
+are made once per session; tests that need a volume of their own take
+``gluster_volume``. ``--gluster-host NAME`` points them at a glusterd already
+running here.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from pygluster.testing import project_volumes
+from pygluster.testing.cluster import GLUSTERD_SOCKET, brick_root
+
+if TYPE_CHECKING:
+    from pygluster.testing import LocalCluster, Volume
+
 REPO = Path(__file__).resolve().parents[2]
-CLUSTER_SCRIPT = REPO / "scripts" / "cluster"
 VOLUMES = (
     "pyg_single",
     "pyg_dist",
@@ -27,24 +36,20 @@ VOLUMES = (
     "pyg_dec",
     "pyg_shard",
 )
-GLUSTERD_SOCKET = "/var/run/glusterd.socket"
+__all__ = ["GLUSTERD_SOCKET"]
 
 
 @pytest.fixture(scope="session")
-def host() -> str:
+def project_cluster(gluster_cluster: LocalCluster) -> dict[str, Volume]:
+    """The project's standing volumes, up (idempotent: seconds when they are)."""
+    volumes = gluster_cluster.up(project_volumes(gluster_cluster.host))
+    return {v.name: v for v in volumes}
+
+
+@pytest.fixture(scope="session")
+def host(gluster_cluster: LocalCluster, project_cluster: dict[str, Volume]) -> str:
     """The brick host (and glusterd) of the test cluster."""
-    name = os.environ.get("PYGLUSTER_TEST_HOST")
-    if not name:
-        name = subprocess.run(
-            [sys.executable, str(CLUSTER_SCRIPT), "host"],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout.strip()
-    with socket.create_connection((name, 24007), timeout=5):
-        pass  # fail here, clearly, if glusterd is not up: run scripts/cluster up
-    return name
+    return gluster_cluster.host
 
 
 def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[bytes]:
@@ -137,7 +142,7 @@ def fuse(host: str, tmp_path_factory: pytest.TempPathFactory):
         mounts.unmount_all()
 
 
-BRICK_ROOT = Path(os.environ.get("PYGLUSTER_BRICK_ROOT", "/var/lib/pygluster/bricks"))
+BRICK_ROOT = brick_root()
 
 
 def brick_dirs(volume: str) -> list[Path]:

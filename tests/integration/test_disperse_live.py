@@ -21,7 +21,7 @@ import trio
 import pygluster
 from pygluster.erasure import ErasureCode
 from pygluster.errors import QuorumError
-from tests.integration import faults
+from pygluster.testing import faults
 from tests.integration.conftest import QEMU_IO_SETTLE, qemu, run_cli
 
 if TYPE_CHECKING:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import trio
 
 from pygluster import mgmt
 from pygluster.errors import MgmtError
-from tests.integration import faults
+from pygluster.testing import faults
 from tests.integration.conftest import BRICK_ROOT, GLUSTERD_SOCKET, run_cli
+
+if TYPE_CHECKING:
+    from pygluster.testing import LocalCluster
 
 SCRATCH = "pyg_doctor"
 SCRATCH_BRICK = BRICK_ROOT / SCRATCH / "b1"
@@ -53,33 +55,18 @@ def image(host: str):
         run_cli("rm", uri)
 
 
-def _scratch_exists() -> bool:
-    cp = faults.gluster_cli("volume", "info", SCRATCH, check=False)
-    return cp.returncode == 0
-
-
-def _delete_scratch() -> None:
-    if _scratch_exists():
-        faults.gluster_cli("volume", "stop", SCRATCH, "force", check=False)
-        faults.gluster_cli("volume", "delete", SCRATCH)
-    shutil.rmtree(BRICK_ROOT / SCRATCH, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
-def scratch(host: str):
+def scratch(gluster_cluster: LocalCluster):
     """The one-brick volume pyg_doctor, started; deleted (with its brick) after.
 
     Idempotent: a volume left over by an interrupted run is deleted first.
     """
-    _delete_scratch()
-    SCRATCH_BRICK.mkdir(parents=True)
-    faults.gluster_cli("volume", "create", SCRATCH, f"{host}:{SCRATCH_BRICK}", "force")
+    gluster_cluster.delete_volume(SCRATCH)
+    volume = gluster_cluster.create_volume("single", SCRATCH)
     try:
-        faults.gluster_cli("volume", "start", SCRATCH)
-        faults.wait_online(SCRATCH)
-        yield f"gluster://{host}/{SCRATCH}"
+        yield str(volume.uri)
     finally:
-        _delete_scratch()
+        gluster_cluster.delete_volume(volume)
 
 
 # --- healthy ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pytest
 import trio
 
 import pygluster
-from tests.integration import faults
+from pygluster.testing import faults
 from tests.integration.conftest import QEMU_IO_SETTLE, qemu
 
 KiB = 1024

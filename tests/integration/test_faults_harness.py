@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.integration import faults
+from pygluster.testing import faults
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tests.integration.conftest import FuseMounts
 
 VOLUME = "pyg_rep3"
-PING_TIMEOUT = 5  # network.ping-timeout that scripts/cluster sets on pyg_rep3
+PING_TIMEOUT = 5  # network.ping-timeout that `pygluster cluster up` sets on pyg_rep3
 MiB = 1 << 20
 
 

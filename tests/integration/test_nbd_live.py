@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import pygluster
-from tests.integration import faults
+from pygluster.testing import faults
 from tests.integration.conftest import qemu
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pygluster.testing.pool import PrivatePool
 from tests.integration.conftest import BRICK_ROOT
-from tests.integration.private_glusterd import PrivatePool
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

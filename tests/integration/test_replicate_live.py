@@ -17,7 +17,7 @@ import trio
 
 import pygluster
 from pygluster.errors import QuorumError
-from tests.integration import faults
+from pygluster.testing import faults
 from tests.integration.conftest import qemu
 
 if TYPE_CHECKING:

@@ -4,54 +4,33 @@ gluster's shard translator makes ``/.shard`` on the first write past block 0;
 until then a lookup in it fails with ESTALE on every brick (its gfid does not
 resolve), which must read as holes, not as a dead replica set. The long-lived
 pyg_shard volume got its ``/.shard`` from the first test that ever wrote to
-it, so this needs a volume of its own, made and deleted here.
+it, so this needs a fresh volume of its own (the plugin's gluster_volume).
 """
 
 from __future__ import annotations
 
-import shutil
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 
 import pygluster
-from tests.integration import faults
-from tests.integration.conftest import BRICK_ROOT, qemu
+from tests.integration.conftest import qemu
+
+if TYPE_CHECKING:
+    from pygluster.testing.plugin import VolumeFactory
 
 MiB = 1024 * 1024
-VOLUME = "pyg_fresh_shard"
-ROOT = BRICK_ROOT / VOLUME
 
 
-def _delete() -> None:
-    if faults.gluster_cli("volume", "info", VOLUME, check=False).returncode == 0:
-        faults.gluster_cli("volume", "stop", VOLUME, "force", check=False)
-        faults.gluster_cli("volume", "delete", VOLUME)
-    shutil.rmtree(ROOT, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def fresh(host: str):
+@pytest.fixture
+def fresh(gluster_volume: VolumeFactory):
     """A new replica-3 volume with 4 MB shards, started; deleted afterwards."""
-    _delete()
-    bricks = [ROOT / f"b{i}" for i in (1, 2, 3)]
-    for brick in bricks:
-        brick.mkdir(parents=True)
-    faults.gluster_cli(
-        "volume", "create", VOLUME, "replica", "3",
-        *(f"{host}:{b}" for b in bricks), "force",
-    )  # fmt: skip
-    try:
-        for key, value in (
-            ("features.shard", "on"),
-            ("features.shard-block-size", "4MB"),
-        ):
-            faults.gluster_cli("volume", "set", VOLUME, key, value)
-        faults.gluster_cli("volume", "start", VOLUME)
-        faults.wait_online(VOLUME)
-        yield f"gluster://{host}/{VOLUME}", bricks
-    finally:
-        _delete()
+    volume = gluster_volume(
+        "replica3",
+        options={"features.shard": "on", "features.shard-block-size": "4MB"},
+    )
+    return str(volume.uri), list(volume.brick_paths)
 
 
 def test_first_image_reads_holes_then_writes_make_dot_shard(fresh) -> None:

@@ -9,7 +9,7 @@ import uuid
 import trio
 
 import pygluster
-from tests.integration import faults
+from pygluster.testing import faults
 from tests.integration.conftest import qemu, run_cli
 
 MiB = 1024 * 1024

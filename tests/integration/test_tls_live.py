@@ -34,9 +34,9 @@ import pytest
 
 import pygluster
 from pygluster.errors import MgmtError, TlsError
+from pygluster.testing.pool import PrivateGlusterd
 from pygluster.tls import TlsOptions
 from tests.integration.conftest import BRICK_ROOT, gluster, qemu, run_cli
-from tests.integration.private_glusterd import PrivateGlusterd
 from tests.tlsca import Authority, Identity
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ import trio
 
 import pygluster
 from pygluster.errors import FopError
-from tests.integration import faults
+from pygluster.testing import faults
 from tests.integration.conftest import qemu, run_cli
 
 if TYPE_CHECKING:

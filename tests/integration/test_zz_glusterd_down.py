@@ -1,54 +1,24 @@
 """With glusterd stopped, commands fail fast with one clear line.
 
 Named to run last: it stops the real glusterd (the brick processes keep
-running) and starts it again through scripts/cluster.
+running) and starts it again (pygluster.testing.faults).
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
-from tests.integration.conftest import CLUSTER_SCRIPT, GLUSTERD_SOCKET, run_cli
-
-PIDFILE = Path("/var/run/glusterd.pid")
-
-
-def _glusterd_pid() -> int:
-    return int(PIDFILE.read_text().strip())
-
-
-def _port_open(host: str) -> bool:
-    try:
-        with socket.create_connection((host, 24007), timeout=1):
-            return True
-    except OSError:
-        return False
+from pygluster.testing import faults
+from tests.integration.conftest import GLUSTERD_SOCKET, run_cli
 
 
 @pytest.fixture
 def glusterd_stopped(host: str):
-    os.kill(_glusterd_pid(), signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    while _port_open(host):
-        assert time.monotonic() < deadline, "glusterd did not stop"
-        time.sleep(0.2)
+    faults.stop_glusterd()
     try:
         yield
     finally:
-        subprocess.run(
-            [sys.executable, str(CLUSTER_SCRIPT), "up"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        faults.start_glusterd()
 
 
 @pytest.mark.parametrize(

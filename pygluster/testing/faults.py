@@ -1,125 +1,111 @@
-"""Brick and glusterd fault injection for tests against the local cluster.
+"""Fault injection on the local cluster's bricks and glusterd, and checks
+of what landed on the bricks.
 
-The replicated-volume (AFR) tests kill, stop and restart the real brick
-processes that scripts/cluster started, and then check the bricks' files and
-changelog xattrs directly. Everything here is synchronous and blocking (it runs
-the gluster CLI and sleeps while polling); from an async trio test call it as
-``await trio.to_thread.run_sync(faults.kill_brick, "pyg_rep3", 2)``.
+Kill, stop, continue and restart brick processes, stop and restart glusterd,
+fill a brick's filesystem, set a volume option, trigger a heal and wait for
+it. Each helper returns once the cluster has reached the state it names
+(glusterd shows the brick offline, every brick is online again, heal info is
+empty), within a bound: a wait that runs out raises
+:class:`~pygluster.errors.FaultError` saying what it waited for and what it
+saw last, so callers never sleep. The context managers (:func:`brick_down`,
+:func:`brick_stopped`, :func:`brick_full`) always put the brick back, also
+when the body raises, so a failing test does not leave the cluster degraded.
 
-Bricks are addressed by their *index* in child order (0 = b1 = ``<vol>-client-0``
-in the volfile), which is also the order `gluster volume status` lists them.
-
-Every wait is bounded and fails with an error that says what it waited for and
-what it saw last. The context managers (:func:`brick_down`,
-:func:`brick_stopped`) always put the brick back, also when the test body
-raises, so a failing test does not leave the cluster degraded.
-
-Run as root on the machine that hosts the bricks (reads ``trusted.*`` xattrs
-and signals brick processes).
+Everything here is synchronous and blocking (it runs the gluster CLI and
+polls); from trio call it as ``await trio.to_thread.run_sync(faults.kill_brick,
+"vol", 2)``. Bricks are addressed by volume name and *index* in child order
+(0 = ``<vol>-client-0`` in the volfile, the first brick `gluster volume status`
+lists). Run as root on the machine that hosts the bricks (reads ``trusted.*``
+xattrs and signals brick processes).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pygluster.errors import FaultError
+from pygluster.testing import commands
+from pygluster.testing.cluster import GLUSTERD_ARGV, GLUSTERD_PIDFILE
+from pygluster.testing.commands import tail
+
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
     from collections.abc import Callable, Iterable, Iterator
 
-GLUSTERD = "/usr/sbin/glusterd"
-GLUSTERD_PIDFILE = Path("/var/run/glusterd.pid")
-# as scripts/cluster starts it when there is no systemd
-GLUSTERD_ARGV = (GLUSTERD, "-p", str(GLUSTERD_PIDFILE), "--log-level", "INFO")
+__all__ = [
+    "BrickProcess",
+    "HealBrick",
+    "afr_xattrs",
+    "assert_afr_clean",
+    "assert_replicas_identical",
+    "brick",
+    "brick_down",
+    "brick_file_bytes",
+    "brick_full",
+    "brick_path",
+    "brick_processes",
+    "brick_stopped",
+    "continue_brick",
+    "empty_brick",
+    "fill_brick",
+    "gluster_cli",
+    "heal",
+    "heal_info",
+    "heal_info_entries",
+    "kill_brick",
+    "restart_brick",
+    "restart_glusterd",
+    "set_option",
+    "start_glusterd",
+    "start_volume_force",
+    "stop_brick",
+    "stop_glusterd",
+    "wait_healed",
+    "wait_online",
+]
 
 CLI_TIMEOUT = 120.0  # s for one gluster CLI call
 ONLINE_TIMEOUT = 60.0  # s until restarted bricks must be online
 GLUSTERD_TIMEOUT = 60.0  # s until glusterd must stop / answer again
 HEAL_TIMEOUT = 60.0  # default bound for wait_healed
-# the CLI refuses concurrent volume operations with one of these; retry them
-_BUSY = ("Another transaction is in progress", "Locking failed", "locking failed")
-_BUSY_RETRY_FOR = 30.0  # s
 
 AFR_PREFIX = "trusted.afr."
 AFR_DIRTY = "trusted.afr.dirty"
 _TRIPLET = struct.Struct(">3i")  # [data, metadata, entry], big-endian int32
 
 
-class FaultError(RuntimeError):
-    """A fault-injection step failed or a bounded wait ran out."""
-
-
 # ---------------------------------------------------------------- gluster CLI
-
-
-def _tail(text: str, lines: int = 30) -> str:
-    parts = text.strip().splitlines()
-    if len(parts) > lines:
-        parts = [f"... ({len(parts) - lines} lines cut)", *parts[-lines:]]
-    return "\n".join("    " + p for p in parts) or "    (no output)"
 
 
 def gluster_cli(
     *args: str, check: bool = True, timeout: float = CLI_TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``gluster --mode=script ARGS`` (stdout+stderr together).
-
-    Retries for a while when glusterd says another transaction holds the
-    volume lock (someone else runs gluster commands at the same time). With
-    check, a non-zero exit raises FaultError carrying the output.
-    """
-    cmd = ["gluster", "--mode=script", *args]
-    deadline = time.monotonic() + _BUSY_RETRY_FOR
-    while True:
-        try:
-            cp = subprocess.run(
-                cmd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as e:
-            raise FaultError(
-                f"`{' '.join(cmd)}` did not finish within {timeout:.0f} s"
-            ) from e
-        busy = cp.returncode != 0 and any(b in cp.stdout for b in _BUSY)
-        if not busy or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    if check and cp.returncode != 0:
-        raise FaultError(
-            f"`{' '.join(cmd)}` failed (exit {cp.returncode}):\n{_tail(cp.stdout)}"
-        )
-    return cp
+    """Run ``gluster --mode=script ARGS`` (stdout and stderr together),
+    retried while glusterd says another transaction holds the volume lock;
+    with ``check`` a non-zero exit raises FaultError carrying the output."""
+    return commands.gluster(*args, check=check, timeout=timeout, error=FaultError)
 
 
 def _gluster_xml(*args: str) -> ET.Element:
-    """Run a CLI command with --xml; return <cliOutput> (opRet must be 0)."""
-    cp = gluster_cli(*args, "--xml", check=False)
-    try:
-        root = ET.fromstring(cp.stdout)
-    except ET.ParseError:
-        raise FaultError(
-            f"`gluster {' '.join(args)} --xml` failed (exit {cp.returncode}):\n"
-            + _tail(cp.stdout)
-        ) from None
-    if root.findtext("opRet", "-1") != "0":
-        raise FaultError(
-            f"`gluster {' '.join(args)} --xml` failed: "
-            f"{root.findtext('opErrstr') or '(no opErrstr)'}"
-        )
-    return root
+    return commands.gluster_xml(*args, error=FaultError)
+
+
+def set_option(volume: str, key: str, value: str) -> None:
+    """``gluster volume set VOLUME KEY VALUE``; returns once glusterd has
+    committed it (clients reload their graph when the new volfile reaches
+    them)."""
+    gluster_cli("volume", "set", volume, key, value)
 
 
 # ---------------------------------------------------------------- processes
@@ -337,6 +323,66 @@ def brick_stopped(volume: str, index: int) -> Iterator[BrickProcess]:
             os.kill(b.pid, signal.SIGCONT)
 
 
+# ---------------------------------------------------------------- full bricks
+
+#: The file that fills a brick's filesystem, next to the brick directory (so
+#: that gluster never sees it as a file of the volume).
+BALLAST_NAME = "pygluster-ballast"
+
+
+def _ballast(volume: str, index: int) -> Path:
+    b = brick(volume, index)
+    filesystem = b.path.parent
+    if not os.path.ismount(filesystem):
+        raise FaultError(
+            f"{volume} brick {index} ({b.path}) is not on a filesystem of its own "
+            "(filling it would fill the machine's); create the volume with "
+            "brick_size= (LocalCluster.create_volume, gluster_volume)"
+        )
+    return filesystem / BALLAST_NAME
+
+
+def fill_brick(volume: str, index: int, *, leave: int = 0) -> int:
+    """Fill the filesystem of brick ``index`` until at most ``leave`` bytes
+    are free, with a preallocated file beside the brick directory; return
+    the bytes free afterwards. Writes that need space then fail on that
+    brick with ENOSPC (posix refuses once less than ``storage.reserve``, 1 %
+    by default, is free). Only for bricks on a filesystem of their own."""
+    ballast = _ballast(volume, index)
+    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size + shutil.disk_usage(ballast.parent).free - leave
+        # metadata blocks make the last few MiB unpredictable: back off
+        while size > 0:
+            try:
+                os.posix_fallocate(fd, 0, size)
+                break
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise FaultError(f"cannot fill {ballast.parent}: {e}") from e
+                size -= 2**20
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return shutil.disk_usage(ballast.parent).free
+
+
+def empty_brick(volume: str, index: int) -> None:
+    """Undo :func:`fill_brick` (nothing if the brick was not filled)."""
+    with contextlib.suppress(FileNotFoundError):
+        _ballast(volume, index).unlink()
+
+
+@contextlib.contextmanager
+def brick_full(volume: str, index: int, *, leave: int = 0) -> Iterator[int]:
+    """Brick ``index`` full for the duration of the block (yields the bytes
+    left free); always emptied again."""
+    try:
+        yield fill_brick(volume, index, leave=leave)
+    finally:
+        empty_brick(volume, index)
+
+
 # ---------------------------------------------------------------- glusterd
 
 
@@ -362,11 +408,10 @@ def _port_open(port: int) -> bool:
 
 
 def restart_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> float:
-    """SIGTERM glusterd (pid from /var/run/glusterd.pid), start it again as
-    scripts/cluster does and wait until it answers the CLI and shows every
-    brick and self-heal daemon online. Brick processes keep running
-    throughout (the self-heal daemon is restarted). Returns the seconds from
-    SIGTERM until all that holds."""
+    """SIGTERM glusterd, start it again as :class:`LocalCluster` does and
+    wait until it answers the CLI and shows every brick and self-heal daemon
+    online. Brick processes keep running throughout (the self-heal daemon is
+    restarted). Returns the seconds from SIGTERM until all that holds."""
     t0 = time.monotonic()
     stop_glusterd(timeout)
     start_glusterd(timeout)
@@ -390,7 +435,7 @@ def stop_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> None:
 
 
 def start_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> None:
-    """Start glusterd as scripts/cluster does and wait until it answers the
+    """Start glusterd (as the unit file does) and wait until it answers the
     CLI and shows every brick and self-heal daemon online."""
     cp = subprocess.run(
         GLUSTERD_ARGV, capture_output=True, text=True, timeout=60, check=False
@@ -398,11 +443,9 @@ def start_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> None:
     if cp.returncode != 0:
         raise FaultError(
             f"`{' '.join(GLUSTERD_ARGV)}` failed (exit {cp.returncode}):\n"
-            + _tail(cp.stdout + cp.stderr)
+            + tail(cp.stdout + cp.stderr)
         )
     _wait("glusterd to answer `gluster volume list`", _glusterd_answers, timeout, 0.5)
-    # the new glusterd re-attaches to the running bricks but stops and starts
-    # the self-heal daemon (~5 s); wait for that too
     offline: list[str] = []
 
     def all_online() -> bool:
@@ -413,25 +456,68 @@ def start_glusterd(timeout: float = GLUSTERD_TIMEOUT) -> None:
             return False
         return not offline
 
-    # Less than the whole timeout: a daemon that failed to start does not
-    # come back by itself.
-    try:
+    # The new glusterd re-attaches to the running bricks but stops and starts
+    # the self-heal daemon (~5 s). Wait less than the whole timeout for that:
+    # a daemon that failed to start does not come back by itself.
+    with contextlib.suppress(FaultError):
         _wait("every brick and self-heal daemon online", all_online, timeout / 3, 0.5)
-    except FaultError:
-        # glusterd 10 sometimes fails to re-attach the multiplexed self-heal
-        # daemon after a restart: "adding svc glustershd ... to existing
-        # process with pid -1" in glusterd.log, and the new daemon's "binding
-        # to failed: Address already in use" while the old one still exits.
-        # Start the volumes whose daemon stayed offline again, as an
-        # administrator would.
-        if not offline or not all(o.endswith(": Self-heal Daemon") for o in offline):
-            raise FaultError(f"after starting glusterd: {offline} offline") from None
-        for volume in sorted({o.split(":")[0] for o in offline}):
-            gluster_cli("volume", "start", volume, "force")
+        return
+    if not offline or not all(o.endswith(": Self-heal Daemon") for o in offline):
+        raise FaultError(f"after starting glusterd: {offline} offline")
+    _restart_self_heal_daemon(offline, all_online, timeout)
+
+
+def _restart_self_heal_daemon(
+    offline: list[str], all_online: Callable[[], bool], timeout: float
+) -> None:
+    """glusterd 10 sometimes fails to re-attach the multiplexed self-heal
+    daemon after a restart ("adding svc glustershd ... to existing process
+    with pid -1" in glusterd.log; the new daemon's bind fails with "Address
+    already in use" while the old one still exits), and `volume start force`
+    right then can fail too ("Commit failed on localhost"). Do what an
+    administrator would: kill every self-heal daemon process, wait until it
+    is gone, and start the volumes again until glusterd shows it online."""
+    volumes = sorted({o.split(":")[0] for o in offline})
+    deadline = time.monotonic() + timeout
+    attempt = 0
+    while True:
+        attempt += 1
+        for pid in _self_heal_daemon_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _wait(
+            "the old self-heal daemon to exit", lambda: not _self_heal_daemon_pids(), 30
+        )
+        for volume in volumes:
+            gluster_cli("volume", "start", volume, "force", check=False)
+        with contextlib.suppress(FaultError):
+            _wait("the self-heal daemon online", all_online, 20, 0.5)
+            return
+        if time.monotonic() > deadline:
+            raise FaultError(
+                f"after starting glusterd, {attempt} restarts of the self-heal "
+                f"daemon left {offline} offline; see /var/log/glusterfs/glusterd.log"
+            )
+
+
+def _no_self_heal_daemon() -> bool:
+    return not _self_heal_daemon_pids()
+
+
+def _self_heal_daemon_pids() -> list[int]:
+    """Live glustershd processes (the daemon is glusterfs run with
+    ``--volfile-id shd/...``)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or not _alive(int(entry.name)):
+            continue
         try:
-            _wait("every brick and self-heal daemon online", all_online, timeout, 0.5)
-        except FaultError as e:
-            raise FaultError(f"{e} after starting glusterd: {offline}") from None
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.startswith(b"shd/") for a in argv):
+            pids.append(int(entry.name))
+    return pids
 
 
 def _offline_processes() -> list[str]:
@@ -479,7 +565,7 @@ def heal(volume: str, timeout: float = 30.0) -> float:
         if time.monotonic() - t0 > timeout:
             raise FaultError(
                 f"`gluster volume heal {volume}` still failing after "
-                f"{timeout:.0f} s:\n{_tail(cp.stdout)}\nsee "
+                f"{timeout:.0f} s:\n{tail(cp.stdout)}\nsee "
                 "/var/log/glusterfs/glustershd.log"
             )
         time.sleep(0.5)

@@ -1,15 +1,23 @@
-"""A glusterd of its own, in a network and mount namespace the test creates.
+"""glusterd of its own in namespaces made here: one node, or a pool of three.
 
-For what the shared cluster must not change: management TLS needs
+:class:`PrivateGlusterd` is a glusterd in a network and mount namespace of
+its own, for what the shared cluster must not change (management TLS needs
 ``/var/lib/glusterd/secure-access``, which libgfapi, FUSE and every brick on
-the machine read too. Inside the namespaces ``/run``, ``/var/lib/glusterd``
-and ``/var/log/glusterfs`` are private tmpfs mounts and loopback is the
+the machine read too). Inside, ``/run``, ``/var/lib/glusterd`` and
+``/var/log/glusterfs`` are private tmpfs mounts and loopback is the
 namespace's own, so this glusterd (port 24007, ``/run/glusterd.socket``) and
-its bricks never meet the shared cluster's. The brick host name is the shared
-one (it resolves to 127.0.0.1, here the namespace's loopback).
+its bricks never meet the machine's.
 
-Commands run inside with ``nsenter``; the test process itself stays outside,
-so clients under test are run as subprocesses (the pygluster CLI, qemu-io).
+:class:`PrivatePool` is the 3-node layout: three such glusterd peers in one
+trusted pool, on a bridge in a hub namespace where the clients under test
+run, for multi-server URIs and glusterd failover. Namespaces rather than
+127.0.0.2-4 in the machine's own: each node then has its own
+/var/lib/glusterd, /run/glusterd.socket and port 24007 without any of them
+touching the machine's glusterd.
+
+Commands run inside with ``nsenter``; the calling process stays outside, so
+clients under test run as subprocesses (the pygluster CLI, qemu-io). Needs
+root, ``unshare``, ``nsenter`` and ``ip``.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ import subprocess
 import sys
 import time
 from typing import TYPE_CHECKING
+
+from pygluster.errors import ClusterError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -96,7 +106,7 @@ class PrivateGlusterd:
             deadline = time.monotonic() + 30
             while self.run("gluster", "--mode=script", "volume", "list").returncode:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
+                    raise ClusterError(
                         f"the private glusterd {self.host} did not come up"
                     )
                 time.sleep(0.2)
@@ -222,7 +232,7 @@ class PrivatePool:
             deadline = time.monotonic() + 60
             while self.gluster(1, "pool", "list").count("Connected") < len(self.nodes):
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the pool's peers did not all connect")
+                    raise ClusterError("the pool's peers did not all connect")
                 time.sleep(0.2)
         except BaseException:
             self.stop()
@@ -260,7 +270,7 @@ def _wait_for_namespace(pid: int) -> None:
     deadline = time.monotonic() + 10
     while os.readlink(f"/proc/{pid}/ns/net") == mine:
         if time.monotonic() > deadline:
-            raise RuntimeError("unshare did not make a network namespace")
+            raise ClusterError("unshare did not make a network namespace")
         time.sleep(0.01)
 
 
