@@ -63,7 +63,7 @@ _NO_CLUSTER = """
 import pygluster.testing.cluster as cluster
 from pygluster.errors import ClusterError
 
-def up(self, volumes=()):
+def up(self, volumes=(), **kwargs):
     raise ClusterError("glusterd exited right after starting (a test)")
 
 cluster.LocalCluster.up = up
@@ -94,3 +94,20 @@ def test_skipping_instead_is_asked_for(pytester: pytest.Pytester) -> None:
         "-p", "no:cacheprovider", "--gluster-skip-unavailable"
     )
     result.assert_outcomes(skipped=1)
+
+
+@pytest.mark.parametrize("name", ["..", "a/b", "", "-x", "x" * 300])
+def test_names_that_are_no_volume_names_never_become_folders(name: str) -> None:
+    with pytest.raises(ClusterError, match="is not a volume name"):
+        volume_spec("single", name)
+
+
+def test_only_fresh_volumes_of_exited_processes_are_leftovers() -> None:
+    import os
+
+    from pygluster.testing.cluster import _orphaned
+
+    assert not _orphaned(f"pgt_abcdef_{os.getpid()}_1")  # this process: alive
+    assert _orphaned("pgt_abcdef_999999999_1")
+    assert not _orphaned("pyg_rep3")
+    assert not _orphaned("pgt_cli_check")

@@ -32,6 +32,7 @@ def test_acknowledged_writes_survive_a_brick_killed_mid_write(
     image = volume.image("disk.img")
     pygluster.create(image, BLOCK * BLOCKS)
     halfway = threading.Event()
+    brick_dead = threading.Event()
     acknowledged: list[int] = []
     failed: list[BaseException] = []
 
@@ -50,12 +51,14 @@ def test_acknowledged_writes_survive_a_brick_killed_mid_write(
                     disk.flush()  # what is flushed is acknowledged
                     acknowledged.extend(range(index - 15, index + 1))
                 if index == BLOCKS // 2:
-                    halfway.set()
+                    halfway.set()  # and write on only once the brick is dead
+                    assert brick_dead.wait(120), "the brick was never killed"
 
-    thread = threading.Thread(target=writer)
+    thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     assert halfway.wait(120), "the writer did not get halfway"
     with faults.brick_down(volume.name, 1):  # SIGKILL; restarted after the block
+        brick_dead.set()
         thread.join(300)
         assert not thread.is_alive(), "the writer hung after the brick died"
         assert not failed, f"a write failed with one brick of three down: {failed}"

@@ -16,6 +16,7 @@ from pygluster.cli.options import add_command as add_parser
 from pygluster.errors import UsageError
 from pygluster.testing.cluster import (
     GLUSTERD_SOCKET,
+    PACKAGES,
     LocalCluster,
     glusterd_answers,
     project_volumes,
@@ -45,8 +46,9 @@ pygluster's tests, benchmarks and demo run against (needs root).
   create   a fresh volume of LAYOUT (named pgt_... unless NAME is given),
            started, every brick online; prints its URI.
   delete   stop and delete volume NAME and remove its brick folders.
-  down     delete the project's volumes and leftover pgt_* volumes with their
-           brick folders; other volumes and glusterd are left alone.
+  down     delete the project's volumes and leftover pgt_* volumes (whose
+           creating process has exited) with their brick folders; other
+           volumes are left alone and glusterd keeps running.
 
 The project's volumes (bricks under $PYGLUSTER_BRICK_ROOT, default
 /var/lib/pygluster/bricks, as <root>/<volume>/b1, b2, ...; created with
@@ -165,13 +167,17 @@ async def run(args: argparse.Namespace) -> int:
                 (1, 1): "the volume NAME",
             }[wants_names]
         )
+    if args.action != "create" and (
+        args.option or args.bricks is not None or args.brick_size is not None
+    ):
+        raise UsageError("--option, --bricks and --brick-size are for `create` only")
     action: Callable[[LocalCluster, argparse.Namespace], int] = _HANDLERS[args.action]
     return await trio.to_thread.run_sync(functools.partial(action, cluster, args))
 
 
 def _up(cluster: LocalCluster, args: argparse.Namespace) -> int:
     t0 = time.monotonic()
-    volumes = cluster.up(project_volumes(cluster.host))
+    volumes = cluster.up(project_volumes(cluster.host), packages=PACKAGES)
     print(
         f"cluster: all volumes up on {cluster.host} (bricks under {cluster.root}) "
         f"in {time.monotonic() - t0:.1f} s",

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from pygluster.errors import ClusterError
 from pygluster.testing.commands import gluster, gluster_xml, log, run, tail
-from pygluster.testing.layouts import VolumeSpec, volume_spec
+from pygluster.testing.layouts import VolumeSpec, check_volume_name, volume_spec
 from pygluster.uri import GlusterURI, Server
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ __all__ = [
     "FRESH_PREFIX",
     "GLUSTERD_SOCKET",
     "PACKAGES",
+    "SERVER_PACKAGES",
     "LocalCluster",
     "ProcState",
     "Volume",
@@ -86,6 +87,11 @@ PACKAGES = {
     "openssl": "/usr/bin/openssl",
     # filesystems of their own for bricks with a size (VolumeSpec.brick_size)
     "e2fsprogs": "/usr/sbin/mkfs.ext4",
+}
+#: What a cluster needs: glusterd, the FUSE client, getfattr, mkfs.ext4.
+SERVER_PACKAGES = {
+    p: PACKAGES[p]
+    for p in ("glusterfs-server", "glusterfs-client", "attr", "e2fsprogs")
 }
 # Answer tshark's "should non-superusers be able to capture packets?" up front.
 DEBCONF_PRESEED = "wireshark-common wireshark-common/install-setuid boolean false\n"
@@ -246,7 +252,8 @@ class Volume:
 def brick_root() -> Path:
     """Where bricks go: ``$PYGLUSTER_BRICK_ROOT`` or the default."""
     raw = os.environ.get("PYGLUSTER_BRICK_ROOT") or DEFAULT_BRICK_ROOT
-    p = Path(os.path.normpath(raw))
+    # realpath: /proc/self/mounts names the brick filesystems' real paths
+    p = Path(os.path.realpath(raw))
     if not p.is_absolute() or len(p.parts) < 3:
         # volumes' directories below it are removed: refuse "/", "/var", ...
         raise ClusterError(
@@ -380,12 +387,18 @@ class LocalCluster:
 
     # ------------------------------------------------------------ set-up
 
-    def up(self, volumes: Sequence[VolumeSpec] = ()) -> list[Volume]:
-        """Install what is missing (if allowed), make the brick host resolve,
-        start glusterd if it is not answering, then make each of ``volumes``
-        exist as specified, started, every brick online. Returns them."""
+    def up(
+        self,
+        volumes: Sequence[VolumeSpec] = (),
+        *,
+        packages: Mapping[str, str] = SERVER_PACKAGES,
+    ) -> list[Volume]:
+        """Install what is missing of ``packages`` (if allowed; name -> a
+        file it installs), make the brick host resolve, start glusterd if it
+        is not answering (if allowed), then make each of ``volumes`` exist as
+        specified, started, every brick online. Returns them."""
         _need_root()
-        self.ensure_packages()
+        self.ensure_packages(packages)
         self._ensure_brick_host()
         fresh = self.ensure_glusterd()
         infos = volume_infos()
@@ -401,10 +414,10 @@ class LocalCluster:
             log(f"{name}: up, brick ports {ports}")
         return [self.volume_of(spec) for spec in volumes]
 
-    def ensure_packages(self) -> None:
-        """Install the missing ones of :data:`PACKAGES` (when allowed)."""
+    def ensure_packages(self, packages: Mapping[str, str] = PACKAGES) -> None:
+        """Install the missing ones of ``packages`` (when allowed)."""
         missing = [
-            p for p, f in PACKAGES.items() if not (os.path.exists(f) and _installed(p))
+            p for p, f in packages.items() if not (os.path.exists(f) and _installed(p))
         ]
         if not missing:
             return
@@ -441,8 +454,17 @@ class LocalCluster:
                 f"hostname {socket.gethostname()!r} is not loopback-only; "
                 f"adding '127.0.0.1 {HOST_ALIAS}' to {HOSTS_FILE}"
             )
-            with HOSTS_FILE.open("a") as f:
-                f.write(f"127.0.0.1\t{HOST_ALIAS}\n")
+            try:
+                text = HOSTS_FILE.read_text()
+                with HOSTS_FILE.open("a") as f:
+                    f.write(
+                        ("" if text.endswith("\n") else "\n")
+                        + f"127.0.0.1\t{HOST_ALIAS}\n"
+                    )
+            except OSError as e:
+                raise ClusterError(
+                    f"cannot add {HOST_ALIAS} to {HOSTS_FILE}: {e}"
+                ) from e
             if not _is_loopback_only(HOST_ALIAS):
                 raise ClusterError(
                     f"added {HOST_ALIAS} to {HOSTS_FILE}, but it still does not "
@@ -524,14 +546,20 @@ class LocalCluster:
         infos = volume_infos()
         if name in infos:
             raise ClusterError(f"volume {name} exists already")
-        self._create(spec, infos)
-        self.wait_online([name], force_after=30)
+        try:
+            self._create(spec, infos)
+            self.wait_online([name], force_after=30)
+        except BaseException:
+            # nothing half-made stays: mounts, images, a created volume
+            with contextlib.suppress(Exception):
+                self.delete_volume(name)
+            raise
         return self.volume_of(spec)
 
     def delete_volume(self, volume: Volume | str) -> None:
         """Stop (force) and delete the volume and remove its brick folders
         (and the filesystems of sized bricks). Nothing if it does not exist."""
-        name = volume if isinstance(volume, str) else volume.name
+        name = check_volume_name(volume if isinstance(volume, str) else volume.name)
         infos = volume_infos()
         info = infos.pop(name, None)
         if info is not None:
@@ -605,9 +633,13 @@ class LocalCluster:
         when no existing volume has a brick in or above it: stale bricks of
         a deleted volume carry trusted.glusterfs.volume-id, .glusterfs and
         old data, so a new volume cannot reuse them."""
-        folder = self.root / name
+        folder = self.root / check_volume_name(name)
         if not folder.exists():
             return
+        if folder.resolve().parent != self.root.resolve():
+            raise ClusterError(
+                f"{folder} is not a folder of {self.root}; not removing it"
+            )
         for info in infos.values():
             for brick in info.bricks:
                 used = Path(brick.split(":", 1)[1])
@@ -618,8 +650,11 @@ class LocalCluster:
                     )
         log(f"removing brick folder {folder}")
         for point in _mounts_under(folder):
-            run(["umount", str(point)], timeout=60)
-        shutil.rmtree(folder)
+            _unmount(point)
+        try:
+            shutil.rmtree(folder)
+        except OSError as e:
+            raise ClusterError(f"cannot remove brick folder {folder}: {e}") from e
 
     def wait_online(
         self, names: Sequence[str], force_after: float = 30.0
@@ -641,6 +676,12 @@ class LocalCluster:
             if not any(down.values()) and self._bricks_answer(states):
                 return states
             now = time.monotonic()
+            if now > deadline and not any(down.values()):
+                raise ClusterError(
+                    f"bricks of {', '.join(names)} are online but do not take "
+                    f"connections after {BRICK_TIMEOUT:.0f} s; see "
+                    "/var/log/glusterfs/bricks/*.log"
+                )
             if now > deadline and not any(bricks_down.values()):
                 for n, ps in down.items():
                     for p in ps:
@@ -688,9 +729,10 @@ class LocalCluster:
     # ------------------------------------------------------------ tear-down
 
     def down(self, volumes: Sequence[VolumeSpec] = ()) -> list[str]:
-        """Delete ``volumes`` and every leftover fresh (``pgt_``) volume,
-        with their brick folders. Other volumes and glusterd are left alone.
-        Returns the names deleted."""
+        """Delete ``volumes`` and every leftover fresh (``pgt_``) volume
+        (one whose creating process is gone), with their brick folders.
+        Other volumes are left alone; glusterd keeps running (it is started
+        if it was not, to ask it). Returns the names deleted."""
         _need_root()
         if shutil.which("gluster") is None:
             log("glusterfs is not installed; nothing to do")
@@ -698,7 +740,7 @@ class LocalCluster:
         self.ensure_glusterd()
         infos = volume_infos()
         names = [s.name for s in volumes]
-        names += sorted(n for n in infos if n.startswith(FRESH_PREFIX))
+        names += sorted(n for n in infos if _orphaned(n))
         for name in names:
             info = infos.pop(name, None)
             if info is not None:
@@ -711,6 +753,14 @@ class LocalCluster:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _orphaned(name: str) -> bool:
+    """A fresh volume (``pgt_<token>_<pid>_<n>``) whose creator has exited."""
+    parts = name.split("_")
+    if not name.startswith(FRESH_PREFIX) or len(parts) != 4 or not parts[2].isdigit():
+        return False
+    return not Path(f"/proc/{parts[2]}").exists()
 
 
 def _need_root() -> None:
@@ -746,6 +796,20 @@ def _delete(name: str, info: VolumeInfo) -> None:
         gluster("volume", "stop", name, "force")
     log(f"deleting {name}")
     gluster("volume", "delete", name)
+
+
+def _unmount(point: Path, timeout: float = 30.0) -> None:
+    """umount, retried while the brick process that `volume stop` signalled
+    still holds the filesystem (EBUSY); lazily after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while run(["umount", str(point)], check=False, timeout=60).returncode:
+        if point not in _mounts_under(point):
+            return
+        if time.monotonic() > deadline:
+            log(f"{point} still busy after {timeout:.0f} s; unmounting lazily")
+            run(["umount", "-l", str(point)], timeout=60)
+            return
+        time.sleep(0.5)
 
 
 def _make_brick_filesystem(mount_point: Path, size: int) -> None:

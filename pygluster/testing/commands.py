@@ -61,10 +61,12 @@ def run(
             env=env,
             check=False,
         )
-    except FileNotFoundError as e:
+    except OSError as e:
         raise error(f"cannot run {' '.join(cmd)}: {e}") from e
     except subprocess.TimeoutExpired as e:
-        out = e.output if isinstance(e.output, str) else (e.output or b"").decode()
+        out = e.output
+        if not isinstance(out, str):
+            out = (out or b"").decode(errors="replace")
         raise error(
             f"`{' '.join(cmd)}` did not finish within {timeout:.0f} s; output:\n"
             + tail(out)

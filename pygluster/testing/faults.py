@@ -206,7 +206,13 @@ def _signal_brick(volume: str, index: int, sig: signal.Signals) -> BrickProcess:
             f"{volume} brick {index} ({b.path}) has no running process "
             f"(pid {b.pid}, online {b.online}); cannot send {sig.name}"
         )
-    os.kill(b.pid, sig)
+    try:
+        os.kill(b.pid, sig)
+    except ProcessLookupError:
+        raise FaultError(
+            f"{volume} brick {index} ({b.path}, pid {b.pid}) exited before "
+            f"{sig.name} reached it"
+        ) from None
     return b
 
 
@@ -304,9 +310,9 @@ def brick_down(
 ) -> Iterator[BrickProcess]:
     """Kill the brick for the duration of the block; on exit (also on an
     exception) `volume start force` and wait until all bricks are online."""
-    b = kill_brick(volume, index, sig)
     try:
-        yield b
+        # inside: a kill whose wait runs out still gets the brick back
+        yield kill_brick(volume, index, sig)
     finally:
         start_volume_force(volume)
 
@@ -314,13 +320,14 @@ def brick_down(
 @contextlib.contextmanager
 def brick_stopped(volume: str, index: int) -> Iterator[BrickProcess]:
     """SIGSTOP the brick for the duration of the block; always SIGCONT it."""
-    b = stop_brick(volume, index)
-    assert b.pid is not None
+    pid = brick(volume, index).pid
     try:
-        yield b
+        # inside: a stop whose wait runs out still gets SIGCONT
+        yield stop_brick(volume, index)
     finally:
-        if _proc_state(b.pid) == "T":
-            os.kill(b.pid, signal.SIGCONT)
+        if pid is not None and _proc_state(pid) == "T":
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 # ---------------------------------------------------------------- full bricks
@@ -494,6 +501,8 @@ def _restart_self_heal_daemon(
             _wait("the self-heal daemon online", all_online, 20, 0.5)
             return
         if time.monotonic() > deadline:
+            with contextlib.suppress(FaultError):
+                offline = _offline_processes()
             raise FaultError(
                 f"after starting glusterd, {attempt} restarts of the self-heal "
                 f"daemon left {offline} offline; see /var/log/glusterfs/glusterd.log"

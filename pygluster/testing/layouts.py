@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pygluster.errors import ClusterError
+from pygluster.errors import ClusterError, URIError
+from pygluster.uri import GlusterURI, Server
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["LAYOUTS", "Layout", "VolumeSpec", "volume_spec"]
+__all__ = ["LAYOUTS", "Layout", "VolumeSpec", "check_volume_name", "volume_spec"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,17 @@ LAYOUTS: dict[str, Layout] = {
 }
 
 
+def check_volume_name(name: str) -> str:
+    """``name`` if glusterd would take it as a volume name (the rule a URI's
+    volume follows), else ClusterError. Volume names become folder names
+    under the brick root, so nothing like ``..`` or ``a/b`` gets that far."""
+    try:
+        GlusterURI((Server("tcp", "localhost"),), name, None)
+    except URIError as e:
+        raise ClusterError(f"{name!r} is not a volume name: {e.reason}") from None
+    return name
+
+
 @dataclass(frozen=True)
 class VolumeSpec:
     """One volume as it is to be created.
@@ -130,6 +142,7 @@ def volume_spec(
     pairs, applied in order); ``groups`` are option groups
     (``/var/lib/glusterd/groups``) set before them.
     """
+    check_volume_name(name)
     try:
         shape = LAYOUTS[layout]
     except KeyError:

@@ -5,7 +5,8 @@ entry point ``pygluster``). Fixtures:
 
 ``gluster_cluster`` (session)
     The :class:`~pygluster.testing.cluster.LocalCluster` of this machine:
-    the packages installed when missing, glusterd started when it does not
+    the server packages (glusterfs-server, glusterfs-client, attr,
+    e2fsprogs) installed when missing, glusterd started when it does not
     answer. With ``--gluster-host NAME``, the glusterd already running here
     with brick host NAME is used as it is: nothing is installed or started.
 ``gluster_volume`` (function)
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 from pygluster.errors import ClusterError
-from pygluster.testing.cluster import LocalCluster, Volume
+from pygluster.testing.cluster import SERVER_PACKAGES, LocalCluster, Volume
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -108,13 +109,14 @@ def gluster_cluster(request: pytest.FixtureRequest) -> LocalCluster:
     """The local gluster cluster, up (see the module doc)."""
     config = request.config
     host = config.getoption("gluster_host")
-    cluster = LocalCluster(
-        host,
-        install=host is None and not config.getoption("gluster_no_install"),
-        start=host is None,
-    )
     try:
-        cluster.up()
+        cluster = LocalCluster(
+            host,
+            install=host is None and not config.getoption("gluster_no_install"),
+            start=host is None,
+        )
+        # an existing cluster is taken as it is: no package checks either
+        cluster.up(packages={} if host else SERVER_PACKAGES)
     except ClusterError as e:
         message = f"no gluster cluster for the tests: {e}"
         if config.getoption("gluster_skip_unavailable"):
@@ -147,8 +149,8 @@ def gluster_volume(
     for volume in reversed(made):
         try:
             gluster_cluster.delete_volume(volume)
-        except ClusterError as e:
-            errors.append(str(e))
+        except Exception as e:  # every volume gets its chance to go
+            errors.append(f"{volume.name}: {e}")
     if errors:
         pytest.fail("deleting the test's volumes: " + "; ".join(errors), pytrace=False)
 

@@ -257,12 +257,15 @@ class PrivatePool:
         self.nodes[node - 1].kill_glusterd()
 
     def stop(self) -> None:
-        for node in self.nodes:
-            node.stop()
-        if self._hub is not None:
-            _kill_namespace(self._hub)
-            self._hub = None
-        shutil.rmtree(self.brick_root, ignore_errors=True)
+        """Stop every node and the hub, each even when another fails."""
+        # an ExitStack runs its callbacks last-in first-out: nodes, hub, bricks
+        with contextlib.ExitStack() as stack:
+            stack.callback(shutil.rmtree, self.brick_root, ignore_errors=True)
+            if self._hub is not None:
+                stack.callback(_kill_namespace, self._hub)
+                self._hub = None
+            for node in self.nodes:
+                stack.callback(node.stop)
 
 
 def _wait_for_namespace(pid: int) -> None:

@@ -1,7 +1,8 @@
 """Fixtures for tests against the real local cluster, on the pygluster.testing
 plugin (``gluster_cluster``: packages, glusterd).
 
-These tests never skip: if no cluster can be set up they fail, loudly. The
+These tests do not skip: if no cluster can be set up they fail, loudly
+(unless --gluster-skip-unavailable is given). The
 project's standing volumes (pyg_*, :func:`pygluster.testing.project_volumes`)
 are made once per session; tests that need a volume of their own take
 ``gluster_volume``. ``--gluster-host NAME`` points them at a glusterd already
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pygluster.testing import project_volumes
-from pygluster.testing.cluster import GLUSTERD_SOCKET, brick_root
+from pygluster.testing.cluster import GLUSTERD_SOCKET, PACKAGES, brick_root
 
 if TYPE_CHECKING:
     from pygluster.testing import LocalCluster, Volume
@@ -42,7 +43,9 @@ __all__ = ["GLUSTERD_SOCKET"]
 @pytest.fixture(scope="session")
 def project_cluster(gluster_cluster: LocalCluster) -> dict[str, Volume]:
     """The project's standing volumes, up (idempotent: seconds when they are)."""
-    volumes = gluster_cluster.up(project_volumes(gluster_cluster.host))
+    volumes = gluster_cluster.up(
+        project_volumes(gluster_cluster.host), packages=PACKAGES
+    )
     return {v.name: v for v in volumes}
 
 

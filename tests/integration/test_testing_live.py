@@ -125,6 +125,13 @@ def test_the_cluster_command_creates_shows_and_deletes(gluster_cluster) -> None:
     bad = cli("create")
     assert bad.returncode == 2
     assert "cluster create takes LAYOUT [NAME]" in bad.stderr
+    outside = cli("delete", "..")  # would name the brick root's parent
+    assert outside.returncode == 1
+    assert "'..' is not a volume name" in outside.stderr
+    assert gluster_cluster.root.is_dir()
+    misplaced = cli("up", "--bricks", "3")
+    assert misplaced.returncode == 2
+    assert "for `create` only" in misplaced.stderr
     unknown = cli("create", "raid5")
     assert unknown.returncode == 1
     assert "unknown volume layout 'raid5'" in unknown.stderr
